@@ -1,0 +1,251 @@
+"""The base class every optimizer of the chapter builds on (section 3.2)."""
+
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import torch
+
+# torch.optim's wording for each hyperparameter, so that messages read the same.
+_TORCH_WORDING = {
+    "lr": "learning rate",
+    "momentum": "momentum value",
+    "beta1": "beta parameter at index 0",
+    "beta2": "beta parameter at index 1",
+    "eps": "epsilon value",
+    "alpha": "alpha value",
+}
+
+
+def check_hyperparameter(name: str, value: float, high: float = math.inf) -> float:
+    """Return ``value`` if ``0 <= value < high``; raise torch's error otherwise.
+
+    ``high`` is exclusive and defaults to no upper bound. NaN always fails.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, but got {type(value).__name__}: {value!r}")
+    if not 0.0 <= value < high:
+        allowed = f"in [0, {high:g})" if high < math.inf else ">= 0"
+        raise ValueError(
+            f"Invalid {_TORCH_WORDING[name]}: {value} ({name} must be a number {allowed})"
+        )
+    return value
+
+
+def _check_params(params: Iterable[torch.Tensor]) -> list[torch.Tensor]:
+    """Turn ``params`` into a list, or say what is wrong with it and how to fix it."""
+    if isinstance(params, torch.Tensor):
+        raise TypeError(
+            "params argument given to the optimizer should be an iterable of Tensors, "
+            f"but got {torch.typename(params)}; wrap a single tensor in a list: [tensor]"
+        )
+    if isinstance(params, (set, frozenset)):
+        raise TypeError(
+            "optimizer parameters need to be organized in ordered collections, but the "
+            "ordering of tensors in sets will change between runs. Please use a list instead."
+        )
+    try:
+        params = list(params)
+    except TypeError:
+        raise TypeError(
+            "params argument given to the optimizer should be an iterable of Tensors, "
+            f"but got {torch.typename(params)}"
+        ) from None
+    if not params:
+        raise ValueError(
+            "optimizer got an empty parameter list (note that a generator such as "
+            "model.parameters() is used up after one pass: call it again)"
+        )
+    seen: set[int] = set()
+    for p in params:
+        if isinstance(p, Mapping):
+            raise TypeError(
+                "myoptim optimizers take no parameter groups (dicts); pass a flat iterable "
+                "of tensors such as model.parameters()"
+            )
+        if not isinstance(p, torch.Tensor):
+            raise TypeError(
+                f"optimizer can only optimize Tensors, but one of the params is "
+                f"{torch.typename(p)}; pass torch tensors such as model.parameters()"
+            )
+        if not p.is_floating_point():
+            raise TypeError(
+                "optimizer can only optimize real floating-point Tensors, but one of the "
+                f"params has dtype {p.dtype}"
+            )
+        if not p.is_leaf:
+            raise ValueError(
+                "can't optimize a non-leaf Tensor; optimize the tensor it was computed "
+                "from, or make a leaf with .detach().requires_grad_()"
+            )
+        if id(p) in seen:
+            raise ValueError(
+                "some parameters appear more than once in the parameter list; pass each tensor once"
+            )
+        seen.add(id(p))
+    return params
+
+
+class MyOptimizer(ABC):
+    r"""The loop every optimizer shares; a subclass supplies one parameter's update.
+
+    :meth:`step` visits each parameter that has a gradient and hands it to
+    :meth:`_update_param`. A subclass validates its hyperparameters and creates its
+    per-parameter state in ``__init__`` (stored in :attr:`state`, keyed by the
+    parameter), and implements :meth:`_update_param`; saving, loading and printing
+    come from this class.
+
+    Args:
+        params: the tensors to optimize, e.g. ``model.parameters()``: distinct
+            floating-point leaf tensors, in an ordered iterable. A tensor that never
+            receives a gradient (say, a frozen layer) is allowed and left untouched.
+        lr: the learning rate, ``>= 0``.
+
+    Attributes:
+        params: the parameters, as a list.
+        lr: the learning rate; it may be changed between steps.
+        state: per-parameter state, ``{parameter: {name: tensor or int}}``.
+    """
+
+    def __init__(self, params: Iterable[torch.Tensor], lr: float) -> None:
+        self.params = _check_params(params)
+        self.lr = check_hyperparameter("lr", lr)
+        self.state: dict[torch.Tensor, dict[str, Any]] = {}
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to None, before the next backward pass."""
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        """Update every parameter that has a gradient; skip those whose ``.grad`` is None.
+
+        Raises:
+            RuntimeError: if a gradient is sparse. All gradients are checked before
+                any parameter changes, so the model is never left half-updated.
+        """
+        for i, p in enumerate(self.params):
+            if p.grad is not None and p.grad.layout != torch.strided:
+                raise RuntimeError(
+                    f"{type(self).__name__} does not support sparse gradients "
+                    f"(parameter {i} has a {p.grad.layout} gradient); use dense "
+                    "gradients, e.g. nn.Embedding(..., sparse=False)"
+                )
+        for p in self.params:
+            if p.grad is None:
+                continue
+            self._update_param(p, p.grad)
+
+    @abstractmethod
+    def _update_param(self, p: torch.Tensor, grad: torch.Tensor) -> None:
+        """Update ``p`` in place from its gradient ``grad`` (called under no_grad)."""
+
+    def hyperparameters(self) -> dict[str, float]:
+        """The constructor's arguments other than ``params``, with their current values."""
+        names = inspect.signature(type(self).__init__).parameters
+        return {name: getattr(self, name) for name in names if name not in ("self", "params")}
+
+    def __repr__(self) -> str:
+        arguments = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
+        return f"{type(self).__name__}({arguments})"
+
+    def state_dict(self) -> dict[str, Any]:
+        """A snapshot of the hyperparameters and per-parameter state.
+
+        The state is a list in parameter order; tensors are copies, so later steps do
+        not change a saved snapshot. The result can be written with ``torch.save`` and
+        read back with ``torch.load(..., weights_only=True)``.
+        """
+        return {
+            "optimizer": type(self).__name__,
+            "hyperparameters": self.hyperparameters(),
+            "state": [
+                {
+                    name: value.clone() if isinstance(value, torch.Tensor) else value
+                    for name, value in self.state.get(p, {}).items()
+                }
+                for p in self.params
+            ],
+        }
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore hyperparameters and state saved by :meth:`state_dict`.
+
+        The optimizer must be of the same class and hold parameters of the same
+        shapes in the same order. Everything is checked before anything is changed:
+        on error the optimizer is left as it was. Saved tensors are copied into this
+        optimizer's state, converted to its device and dtype.
+
+        Raises:
+            ValueError: if ``state_dict`` comes from another optimizer class, another
+                parameter layout, or is not a myoptim state dict.
+        """
+        name = type(self).__name__
+        expected_keys = ["hyperparameters", "optimizer", "state"]
+        keys = sorted(state_dict) if isinstance(state_dict, Mapping) else None
+        if keys != expected_keys:
+            hint = " (a torch.optim state dict?)" if keys and "param_groups" in keys else ""
+            raise ValueError(
+                f"expected a state dict made by {name}.state_dict(), with keys "
+                f"{expected_keys}, but got {keys}{hint}"
+            )
+        if state_dict["optimizer"] != name:
+            raise ValueError(
+                f"cannot load a state dict saved by {state_dict['optimizer']} into {name}; "
+                f"create a {state_dict['optimizer']} to resume that run"
+            )
+        hyperparameters = state_dict["hyperparameters"]
+        if sorted(hyperparameters) != sorted(self.hyperparameters()):
+            raise ValueError(
+                f"the state dict's hyperparameters {sorted(hyperparameters)} are not "
+                f"{name}'s {sorted(self.hyperparameters())}"
+            )
+        saved_states = state_dict["state"]
+        if len(saved_states) != len(self.params):
+            raise ValueError(
+                f"the state dict holds state for {len(saved_states)} parameters, but this "
+                f"optimizer has {len(self.params)}; pass the same parameters in the same "
+                "order as when it was saved"
+            )
+        for i, (p, saved) in enumerate(zip(self.params, saved_states, strict=True)):
+            _check_saved_state(i, self.state.get(p, {}), saved)
+
+        for key, value in hyperparameters.items():
+            setattr(self, key, value)
+        for p, saved in zip(self.params, saved_states, strict=True):
+            current = self.state.get(p, {})
+            for key, value in saved.items():
+                if isinstance(current[key], torch.Tensor):
+                    current[key].copy_(value)
+                else:
+                    current[key] = value
+
+
+def _check_saved_state(index: int, current: dict[str, Any], saved: Mapping[str, Any]) -> None:
+    """Raise ValueError unless ``saved`` has the names, types and shapes of ``current``."""
+    if sorted(saved) != sorted(current):
+        raise ValueError(
+            f"parameter {index}: the state dict holds state {sorted(saved)}, "
+            f"but this optimizer keeps {sorted(current)}"
+        )
+    for key, value in current.items():
+        if isinstance(value, torch.Tensor):
+            other = saved[key]
+            if not isinstance(other, torch.Tensor) or other.shape != value.shape:
+                shape = tuple(other.shape) if isinstance(other, torch.Tensor) else other
+                raise ValueError(
+                    f"parameter {index}: saved state {key!r} has shape {shape}, but the "
+                    f"parameter has shape {tuple(value.shape)}; pass the same parameters "
+                    "in the same order as when it was saved"
+                )
+        elif type(saved[key]) is not type(value):
+            raise ValueError(
+                f"parameter {index}: saved state {key!r} is a {type(saved[key]).__name__}, "
+                f"expected a {type(value).__name__}"
+            )
