@@ -37,6 +37,14 @@ def check_hyperparameter(name: str, value: float, high: float = math.inf) -> flo
     return value
 
 
+def _typename(value: object) -> str:
+    """``float``, ``numpy.ndarray``: the type's name with its module, as users import it."""
+    cls = type(value)
+    return (
+        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    )
+
+
 def _check_params(params: Iterable[torch.Tensor]) -> list[torch.Tensor]:
     """Turn ``params`` into a list, or say what is wrong with it and how to fix it."""
     if isinstance(params, torch.Tensor):
@@ -54,7 +62,7 @@ def _check_params(params: Iterable[torch.Tensor]) -> list[torch.Tensor]:
     except TypeError:
         raise TypeError(
             "params argument given to the optimizer should be an iterable of Tensors, "
-            f"but got {torch.typename(params)}"
+            f"but got {_typename(params)}"
         ) from None
     if not params:
         raise ValueError(
@@ -71,7 +79,7 @@ def _check_params(params: Iterable[torch.Tensor]) -> list[torch.Tensor]:
         if not isinstance(p, torch.Tensor):
             raise TypeError(
                 f"optimizer can only optimize Tensors, but one of the params is "
-                f"{torch.typename(p)}; pass torch tensors such as model.parameters()"
+                f"{_typename(p)}; pass torch tensors such as model.parameters()"
             )
         if not p.is_floating_point():
             raise TypeError(
@@ -110,6 +118,23 @@ class MyOptimizer(ABC):
         params: the parameters, as a list.
         lr: the learning rate; it may be changed between steps.
         state: per-parameter state, ``{parameter: {name: tensor or int}}``.
+
+    Example:
+        A new optimizer is one method away, here signSGD (step by the gradient's sign):
+
+        >>> import torch
+        >>> from myoptim import MyOptimizer
+        >>> class MySignSGD(MyOptimizer):
+        ...     def _update_param(self, p, grad):
+        ...         p.add_(grad.sign(), alpha=-self.lr)
+        >>> w = torch.tensor([1.0, -2.0], requires_grad=True)
+        >>> optimizer = MySignSGD([w], lr=0.5)
+        >>> optimizer
+        MySignSGD(lr=0.5)
+        >>> (w**3).sum().backward()
+        >>> optimizer.step()
+        >>> w
+        tensor([ 0.5000, -2.5000], requires_grad=True)
     """
 
     def __init__(self, params: Iterable[torch.Tensor], lr: float) -> None:

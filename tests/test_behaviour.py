@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import doctest
 import math
 
 import pytest
 import torch
 from cases import CASES, DTYPES, Case, assert_same, gradient_stream, make_params, set_grads
 
+import myoptim
 from myoptim import MyAdam, MyOptimizer, MySGD, MySGDMomentum
 
 
@@ -64,21 +66,20 @@ def test_repr_shows_class_and_hyperparameters(case: Case) -> None:
         assert f"{name}={value!r}" in text
 
 
-def test_a_subclass_needs_only_update_param() -> None:
-    """The chapter's pattern: the base class owns the loop, a subclass one update."""
+def test_the_base_class_is_abstract() -> None:
     with pytest.raises(TypeError, match="abstract"):
         MyOptimizer([torch.zeros(1, requires_grad=True)], lr=0.1)  # type: ignore[abstract]
 
-    class SignSGD(MyOptimizer):
-        def _update_param(self, p: torch.Tensor, grad: torch.Tensor) -> None:
-            p.add_(grad.sign(), alpha=-self.lr)
 
-    w = torch.tensor([1.0, -2.0], requires_grad=True)
-    optimizer = SignSGD([w], lr=0.5)
-    (w**3).sum().backward()
-    optimizer.step()
-    torch.testing.assert_close(w.detach(), torch.tensor([0.5, -2.5]))
-    assert repr(optimizer) == "SignSGD(lr=0.5)"
+@pytest.mark.parametrize("name", myoptim.__all__)
+def test_docstring_example_runs(name: str) -> None:
+    """Every public class shows a short example, and the example's output is true."""
+    docstrings = doctest.DocTestFinder(recurse=False).find(getattr(myoptim, name), name)
+    assert any(d.examples for d in docstrings), f"{name}'s docstring has no example"
+    runner = doctest.DocTestRunner()
+    for docstring in docstrings:
+        runner.run(docstring)  # prints any failing example
+    assert runner.summarize(verbose=False).failed == 0
 
 
 def goodfellow_momentum(theta: torch.Tensor, lrs: list[float], alpha: float) -> torch.Tensor:
