@@ -1,4 +1,6 @@
-"""Sessions: ``nox -s tests`` runs the tests, ``nox -s lint`` checks style."""
+"""Sessions: ``nox -s docs`` builds the book, ``nox -s tests`` runs the tests."""
+
+from pathlib import Path
 
 import nox
 
@@ -10,7 +12,7 @@ PYPROJECT = nox.project.load_toml("pyproject.toml")
 @nox.session
 def tests(session: nox.Session) -> None:
     """Type-check the package, then run the test suite (pytest options after --)."""
-    session.install(".", *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.install(".", *nox.project.dependency_groups(PYPROJECT, "test", "docs"))
     session.run("mypy")
     session.run("pytest", *session.posargs)
 
@@ -21,3 +23,14 @@ def lint(session: nox.Session) -> None:
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the book into docs/_build/html (sphinx-build options after --)."""
+    session.install(".", *nox.project.dependency_groups(PYPROJECT, "docs"))
+    output = Path("docs/_build/html")
+    session.run(
+        "sphinx-build", "-W", "--keep-going", "-b", "html", "docs", output, *session.posargs
+    )
+    session.log(f"The book is at {(output / 'index.html').resolve().as_uri()}")

@@ -1,0 +1,60 @@
+"""Sphinx configuration of the book (Korean source; see README for the commands)."""
+
+import hashlib
+from importlib.metadata import distribution
+from pathlib import Path
+
+import myoptim
+
+ROOT = Path(__file__).resolve().parent.parent
+
+project = "myoptim"
+author = "myoptim authors"
+copyright = "2026, myoptim authors"
+release = myoptim.__version__
+language = "ko"
+
+extensions = [
+    "myst_nb",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
+    "sphinx_proof",
+    "sphinxcontrib.bibtex",
+]
+exclude_patterns = ["_build"]
+nitpicky = True
+# Types from torch and the standard library have no local inventory to link to (offline).
+nitpick_ignore_regex = [("py:class", r"(torch|collections\.abc|abc)\..*|Tensor|Any")]
+
+myst_enable_extensions = ["dollarmath", "amsmath", "attrs_inline", "colon_fence"]
+myst_heading_anchors = 3
+
+# Execute the chapter's code cells at build time; any error fails the build. The cache
+# is keyed by myoptim's source, since jupyter-cache only sees the cells' own code.
+_package_hash = hashlib.sha256(
+    b"".join(p.read_bytes() for p in sorted((ROOT / "myoptim").glob("*.py")))
+).hexdigest()[:16]
+nb_execution_mode = "cache"
+nb_execution_cache_path = str(ROOT / "docs/_build/.jupyter_cache" / _package_hash)
+nb_execution_raise_on_error = True
+nb_execution_timeout = 300
+nb_ipywidgets_js = {}  # no widgets: keep require.js and friends (CDN scripts) off the pages
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "signature"
+napoleon_custom_sections = [("Reference", "notes_style")]
+
+bibtex_bibfiles = ["references.bib"]
+bibtex_reference_style = "author_year"
+
+html_theme = "sphinx_book_theme"
+html_title = "옵티마이저 직접 만들기"
+html_static_path = [
+    "_static",
+    # MathJax 3 served from the site itself, so math renders offline and behind firewalls.
+    str(distribution("sphinx-mathjax-offline").locate_file("sphinx-mathjax-offline/static")),
+]
+html_css_files = ["book.css"]
+mathjax_path = "mathjax/tex-chtml.js"
+html_theme_options = {"show_toc_level": 2}

@@ -1,0 +1,248 @@
+"""The built book: the chapter's sections, algorithm boxes, math, API pages, code, links."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+
+import myoptim
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+# The source chapter's headings, page by page, in order.
+CHAPTER = {
+    "chapter/overview": [
+        "3.1 Optimizer 개요",
+        "3.1.1 Optimizer의 역할과 필요성",
+        "3.1.2 Optimizer 없는 코드와 사용 코드 비교",
+        "3.1.3 주요 Optimizer 종류",
+    ],
+    "chapter/base-class": [
+        "3.2 MyOptimizer 베이스 클래스 구현",
+        "3.2.1 추상 베이스 클래스 설계",
+        "3.2.2 __init__ 메서드",
+        "3.2.3 zero_grad() 메서드",
+        "3.2.4 step() 메서드와 @torch.no_grad() 데코레이터",
+        "3.2.5 _update_param() 추상 메서드",
+    ],
+    "chapter/sgd": [
+        "3.3 MySGD 구현",
+        "3.3.1 SGD의 원리",
+        "3.3.2 MySGD 클래스 구현",
+        "3.3.3 MySGD 사용 예시",
+    ],
+    "chapter/momentum": [
+        "3.4 SGD with Momentum 구현",
+        "3.4.1 Momentum의 개념",
+        "3.4.2 Momentum 알고리즘",
+        "3.4.3 상태(State) 관리",
+        "3.4.4 In-place 연산의 활용",
+    ],
+    "chapter/adam": [
+        "3.5 Adam Optimizer",
+        "3.5.1 Adam의 원리",
+        "3.5.2 Adam 알고리즘",
+        "3.5.3 Bias Correction",
+        "3.5.4 하이퍼파라미터",
+        "3.5.5 Adam 구현",
+        "3.5.5.1 PyTorch의 In-place 연산 메서드",
+        "3.5.5.2 Bias Correction의 동작 원리",
+        "3.5.5.3 메모리 효율성",
+    ],
+    "chapter/fashion-mnist": [
+        "3.6 Fashion MNIST 예제 적용",
+        "3.6.1 Fashion MNIST 데이터셋",
+        "3.6.2 기본 학습 코드 구조",
+        "3.6.3 다양한 Optimizer 성능 비교",
+        "3.6.4 Optimizer 선택 가이드",
+    ],
+}
+
+# (label, title, the text of the line the source marks ==important==, if any), in book order.
+ALGORITHMS = [
+    ("alg-sgd", "Stochastic gradient descent (SGD) update", "Sample a minibatch of"),
+    ("alg-momentum", "Stochastic gradient descent (SGD) with momentum", "Compute velocity update"),
+    ("alg-adam", "Adam, our proposed algorithm for stochastic optimization", None),
+    ("alg-adagrad", "The AdaGrad algorithm", None),
+    ("alg-rmsprop", "The RMSProp algorithm", None),
+]
+
+# Code the chapter includes from the package: (page, object, first line, line after the last).
+INCLUDED = [
+    ("chapter/base-class", myoptim.MyOptimizer, "class MyOptimizer", "    def hyperparameters"),
+    ("chapter/sgd", myoptim.MySGD, "class MySGD", None),
+    ("chapter/momentum", myoptim.MySGDMomentum, "class MySGDMomentum", None),
+    ("chapter/adam", myoptim.MyAdam, "class MyAdam", None),
+    ("chapter/fashion-mnist", myoptim.MyAdaGrad, "    def __init__", None),
+    ("chapter/fashion-mnist", myoptim.MyRMSProp, "    def __init__", None),
+]
+
+# Outputs of the chapter's executed cells that state its claims.
+OUTPUTS = {
+    "chapter/overview": ["4000 "],
+    "chapter/sgd": ["MySGD == torch.optim.SGD, bit for bit: True"],
+    "chapter/momentum": ["largest gap over steps 1-500 (constant lr):"],
+    "chapter/adam": [
+        "MyAdam == torch.optim.Adam, bit for bit: True",
+        "t =   1:  1 - beta1**t = 0.10000",
+        "t =  10:  1 - beta1**t = 0.65132",
+        "t = 100:  1 - beta1**t = 0.99997",
+        "MyAdam                           1.00 x the parameter's size",
+    ],
+}
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the book once, warnings as errors, with a fresh execution cache."""
+    out = tmp_path_factory.mktemp("book")
+    command = [
+        sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html",
+        "-d", str(out / "doctrees"),
+        "-D", f"nb_execution_cache_path={out / 'jupyter_cache'}",
+        str(DOCS), str(out / "html"),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    return out / "html"
+
+
+def read(book: Path, page: str) -> BeautifulSoup:
+    return BeautifulSoup((book / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+
+
+def article(book: Path, page: str):
+    return read(book, page).find("article")
+
+
+def all_pages(book: Path) -> list[Path]:
+    """Every HTML page (the theme also copies HTML templates into _static/)."""
+    return sorted(p for p in book.rglob("*.html") if "_static" not in p.relative_to(book).parts)
+
+
+@pytest.mark.parametrize("page", CHAPTER)
+def test_chapter_sections_with_korean_headings(book: Path, page: str) -> None:
+    headings = [
+        " ".join(h.get_text().split()).removesuffix("#")
+        for h in article(book, page).find_all(re.compile(r"^h[1-4]$"))
+    ]
+    found = [h for h in headings if h in CHAPTER[page]]
+    assert found == CHAPTER[page], headings
+
+
+def test_five_numbered_algorithm_boxes(book: Path) -> None:
+    boxes = [box for page in CHAPTER for box in article(book, page).select("div.proof.algorithm")]
+    assert [box["id"] for box in boxes] == [label for label, _, _ in ALGORITHMS]
+    for number, (box, (_, title, important)) in enumerate(
+        zip(boxes, ALGORITHMS, strict=True), start=1
+    ):
+        caption = " ".join(box.select_one(".admonition-title").get_text(" ", strip=True).split())
+        assert caption == f"알고리즘 {number} ({title})"
+        marked = [span.get_text(" ", strip=True) for span in box.select("span.mark")]
+        if important:
+            assert len(marked) == 1
+            assert marked[0].startswith(important)
+        else:
+            assert marked == []
+
+
+def test_algorithm_boxes_are_cross_referenced(book: Path) -> None:
+    for label, _, _ in ALGORITHMS:
+        links = [
+            a
+            for page in CHAPTER
+            for a in article(book, page).select("a[href]")
+            if a["href"].endswith(f"#{label}")
+        ]
+        assert links, f"nothing refers to {label}"
+
+
+def test_math_is_typeset_by_a_local_mathjax(book: Path) -> None:
+    pages_with_math = []
+    for path in all_pages(book):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        sources = [tag.get("src") or "" for tag in soup.find_all("script")]
+        sources += [tag.get("href") or "" for tag in soup.find_all("link", rel="stylesheet")]
+        remote = [s for s in sources if re.match(r"(https?:)?//", s) or "cdn" in s]
+        assert not remote, f"{path.name} loads {remote}"
+        if soup.select(".math"):
+            pages_with_math.append(path.relative_to(book).with_suffix("").as_posix())
+            (mathjax,) = [
+                urlsplit(s["src"]).path for s in soup.find_all("script", src=re.compile("mathjax"))
+            ]
+            assert mathjax.endswith("_static/mathjax/tex-chtml.js")
+            assert path.parent.joinpath(mathjax).resolve().is_file()
+    assert {"chapter/sgd", "chapter/adam", "api", "glossary"} <= set(pages_with_math)
+
+
+@pytest.mark.parametrize("name", myoptim.__all__)
+def test_api_entry_for_every_public_name(book: Path, name: str) -> None:
+    entry = read(book, "api").find("dt", id=f"myoptim.{name}")
+    assert entry is not None
+    assert entry.find("a", class_="reference internal", href=re.compile(r"_modules/myoptim/"))
+    if name != "MyOptimizer":
+        assert entry.find_next_sibling("dd").select(".math")  # the update rule
+
+
+@pytest.mark.parametrize(
+    ("page", "obj", "first", "after"), INCLUDED, ids=[obj.__name__ for _, obj, _, _ in INCLUDED]
+)
+def test_included_code_is_the_real_source(book: Path, page: str, obj, first, after) -> None:
+    source = inspect.getsource(obj)
+    start = source.index(first)
+    expected = source[start : source.index(after) if after else None].rstrip()
+    blocks = [pre.get_text().rstrip() for pre in article(book, page).select("div.highlight pre")]
+    assert expected in blocks
+
+
+@pytest.mark.parametrize("page", OUTPUTS)
+def test_executed_cells_show_the_claims(book: Path, page: str) -> None:
+    outputs = "\n".join(o.get_text() for o in article(book, page).select(".cell_output"))
+    for text in OUTPUTS[page]:
+        assert text in outputs
+
+
+@pytest.mark.parametrize("page", [*CHAPTER, "index", "glossary"])
+def test_no_obsidian_syntax_left(book: Path, page: str) -> None:
+    body = article(book, page)
+    for tag in body.select("pre, code, .math, .cell_output"):
+        tag.decompose()
+    text = body.get_text()
+    for leftover in ("[[", "]]", "=="):
+        assert leftover not in text
+
+
+def test_no_broken_internal_links(book: Path) -> None:
+    ids: dict[Path, set[str]] = {}
+
+    def ids_of(path: Path) -> set[str]:
+        if path not in ids:
+            soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+            ids[path] = {tag["id"] for tag in soup.find_all(id=True)}
+        return ids[path]
+
+    broken = []
+    for path in all_pages(book):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for tag, attribute in (("a", "href"), ("img", "src"), ("script", "src"), ("link", "href")):
+            for element in soup.find_all(tag, **{attribute: True}):
+                url = urlsplit(element[attribute])
+                if url.scheme or url.netloc:
+                    continue
+                target = (path.parent / unquote(url.path)).resolve() if url.path else path
+                missing_anchor = (
+                    target.exists()
+                    and target.suffix == ".html"
+                    and url.fragment
+                    and unquote(url.fragment) not in ids_of(target)
+                )
+                if not target.exists() or missing_anchor:
+                    broken.append(f"{path.name}: {element[attribute]}")
+    assert not broken
