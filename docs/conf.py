@@ -1,6 +1,7 @@
 """Sphinx configuration of the book (Korean source; see README for the commands)."""
 
 import hashlib
+import os
 from importlib.metadata import distribution
 from pathlib import Path
 
@@ -21,11 +22,14 @@ extensions = [
     "sphinx.ext.viewcode",
     "sphinx_proof",
     "sphinxcontrib.bibtex",
+    "sphinx_gallery.gen_gallery",
 ]
-exclude_patterns = ["_build"]
+# sphinx-gallery writes notebooks next to its pages; myst-nb must not read them as pages.
+exclude_patterns = ["_build", "auto_examples/*.ipynb"]
 nitpicky = True
+numfig = True
 # Types from torch and the standard library have no local inventory to link to (offline).
-nitpick_ignore_regex = [("py:class", r"(torch|collections\.abc|abc)\..*|Tensor|Any")]
+nitpick_ignore_regex = [("py:class", r"(torch|collections\.abc|abc|pathlib)\..*|Tensor|Any")]
 
 myst_enable_extensions = ["dollarmath", "amsmath", "attrs_inline", "colon_fence"]
 myst_heading_anchors = 3
@@ -38,8 +42,27 @@ _package_hash = hashlib.sha256(
 nb_execution_mode = "cache"
 nb_execution_cache_path = str(ROOT / "docs/_build/.jupyter_cache" / _package_hash)
 nb_execution_raise_on_error = True
+nb_execution_show_tb = True  # print the failing cell's traceback in the build log
 nb_execution_timeout = 300
 nb_ipywidgets_js = {}  # no widgets: keep require.js and friends (CDN scripts) off the pages
+
+# The gallery (../gallery) runs at every build; an example runs again when it changed, when
+# myoptim changed, or when MYOPTIM_QUICK (seconds-long runs, for writing and tests) flips.
+_gallery_key = _package_hash + ("-quick" if os.environ.get("MYOPTIM_QUICK") == "1" else "")
+_gallery_key_file = ROOT / "docs/auto_examples/.build-key"
+_gallery_stale = not _gallery_key_file.exists() or _gallery_key_file.read_text() != _gallery_key
+_gallery_key_file.parent.mkdir(exist_ok=True)
+_gallery_key_file.write_text(_gallery_key)
+sphinx_gallery_conf = {
+    "examples_dirs": "../gallery",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": "/plot_",
+    "run_stale_examples": _gallery_stale,
+    "doc_module": ("myoptim",),
+    "backreferences_dir": "gen_modules/backreferences",
+    "write_computation_times": False,  # its page loads scripts from CDNs
+    "min_reported_time": float("inf"),  # no "Total running time": it changes every build
+}
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"

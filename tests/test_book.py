@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import inspect
 import re
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -14,7 +12,7 @@ from bs4 import BeautifulSoup
 
 import myoptim
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+EXAMPLES = sorted(p.stem for p in Path(__file__).parents[1].glob("gallery/plot_*.py"))
 
 # The source chapter's headings, page by page, in order.
 CHAPTER = {
@@ -97,21 +95,6 @@ OUTPUTS = {
         "MyAdam                           1.00 x the parameter's size",
     ],
 }
-
-
-@pytest.fixture(scope="session")
-def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build the book once, warnings as errors, with a fresh execution cache."""
-    out = tmp_path_factory.mktemp("book")
-    command = [
-        sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html",
-        "-d", str(out / "doctrees"),
-        "-D", f"nb_execution_cache_path={out / 'jupyter_cache'}",
-        str(DOCS), str(out / "html"),
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
-    return out / "html"
 
 
 def read(book: Path, page: str) -> BeautifulSoup:
@@ -246,3 +229,35 @@ def test_no_broken_internal_links(book: Path) -> None:
                 if not target.exists() or missing_anchor:
                     broken.append(f"{path.name}: {element[attribute]}")
     assert not broken
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_example_page_with_images_and_downloads(book: Path, example: str) -> None:
+    page = article(book, f"auto_examples/{example}")
+    images = [img["src"] for img in page.select("img.sphx-glr-single-img, img.sphx-glr-multi-img")]
+    assert images, f"{example} shows no figure"
+    for src in images:
+        assert (book / "auto_examples" / src).resolve().stat().st_size > 10_000
+    downloads = {Path(a["href"]).suffix for a in page.select("a.download")}
+    assert {".py", ".ipynb"} <= downloads
+
+
+def test_chapter_shows_the_gallery_figures(book: Path) -> None:
+    figures = {
+        "chapter/momentum": "sphx_glr_plot_optimizer_paths_001.png",
+        "chapter/adam": "sphx_glr_plot_lr_sensitivity_001.png",
+        "chapter/fashion-mnist": "sphx_glr_plot_fashion_mnist_001.png",
+    }
+    for page, image in figures.items():
+        sources = [img["src"] for img in article(book, page).select("figure img")]
+        assert any(src.endswith(image) for src in sources), page
+
+
+@pytest.mark.parametrize("name", [n for n in myoptim.__all__ if n != "MyOptimizer"])
+def test_api_shows_the_examples_using_each_optimizer(book: Path, name: str) -> None:
+    rubric = next(
+        p for p in read(book, "api").select("p.rubric") if re.match(rf"{name}[을를] ", p.get_text())
+    )
+    gallery = rubric.find_next_sibling("div", class_="sphx-glr-thumbnails")
+    assert gallery is not None
+    assert gallery.select("div.sphx-glr-thumbcontainer")

@@ -1,0 +1,132 @@
+"""
+2차원 함수 위에서 옵티마이저가 지나가는 길
+==============================================================================
+
+3.4.1절은 단순 SGD가 그래디언트의 방향이 급하게 바뀌는 곳에서 진동하고, momentum이 그
+진동을 줄인다고 설명합니다. 파라미터가 두 개뿐인 함수에서는 그 모습을 등고선 위에 직접 그릴
+수 있습니다. 두 함수를 씁니다.
+
+- 한쪽 방향으로만 가파른 2차 함수 :math:`f(x, y) = \\frac{1}{2}(x^2 + 25 y^2)`: 곡률이
+  방향마다 25배 다른, 조건수(condition number)가 나쁜 골짜기입니다. 최솟값은 원점입니다.
+- Rosenbrock 함수 :math:`f(x, y) = (1 - x)^2 + 100 (y - x^2)^2`: 휘어진 좁은 골짜기의 바닥을
+  따라가야 최솟값 :math:`(1, 1)` 에 닿습니다.
+"""
+
+# %%
+# 함수와 옵티마이저
+# -----------------
+# 두 파라미터를 텐서 하나 ``theta`` 에 담고, 다섯 옵티마이저를 같은 출발점에서 같은 스텝
+# 수만큼 실행하며 지나간 점을 모두 기록합니다. 학습률은 옵티마이저와 함수마다 다르게
+# 골랐습니다. 옵티마이저마다 잘 맞는 학습률의 크기가 다르기 때문입니다.
+
+import os
+
+import matplotlib.pyplot as plt
+import torch
+
+from myoptim import MyAdaGrad, MyAdam, MyRMSProp, MySGD, MySGDMomentum
+
+# MYOPTIM_QUICK=1 shrinks every example to a few seconds (the test suite uses it).
+QUICK = os.environ.get("MYOPTIM_QUICK") == "1"
+
+
+def quadratic(theta):
+    return 0.5 * (theta[0] ** 2 + 25 * theta[1] ** 2)
+
+
+def rosenbrock(theta):
+    return (1 - theta[0]) ** 2 + 100 * (theta[1] - theta[0] ** 2) ** 2
+
+
+PROBLEMS = {
+    "Ill-conditioned quadratic": {
+        "f": quadratic,
+        "start": (-4.0, 1.5),
+        "minimum": (0.0, 0.0),
+        "steps": 60,
+        "box": ((-4.5, 1.0), (-2.0, 2.0)),
+        "optimizers": {
+            "MySGD": lambda p: MySGD(p, lr=0.075),
+            "MySGDMomentum": lambda p: MySGDMomentum(p, lr=0.02, momentum=0.7),
+            "MyAdam": lambda p: MyAdam(p, lr=0.3),
+            "MyAdaGrad": lambda p: MyAdaGrad(p, lr=1.5),
+            "MyRMSProp": lambda p: MyRMSProp(p, lr=0.1),
+        },
+    },
+    "Rosenbrock": {
+        "f": rosenbrock,
+        "start": (-1.5, 2.0),
+        "minimum": (1.0, 1.0),
+        "steps": 200 if QUICK else 2000,
+        "box": ((-2.0, 2.0), (-1.0, 3.0)),
+        "optimizers": {
+            "MySGD": lambda p: MySGD(p, lr=1e-3),
+            "MySGDMomentum": lambda p: MySGDMomentum(p, lr=2e-4, momentum=0.9),
+            "MyAdam": lambda p: MyAdam(p, lr=0.05),
+            "MyAdaGrad": lambda p: MyAdaGrad(p, lr=0.5),
+            "MyRMSProp": lambda p: MyRMSProp(p, lr=0.01),
+        },
+    },
+}
+
+
+def path(f, start, make_optimizer, steps):
+    theta = torch.tensor(start, requires_grad=True)
+    optimizer = make_optimizer([theta])
+    points = [theta.detach().clone()]
+    for _ in range(steps):
+        optimizer.zero_grad()
+        f(theta).backward()
+        optimizer.step()
+        points.append(theta.detach().clone())
+    return torch.stack(points)
+
+
+paths = {
+    title: {
+        name: path(problem["f"], problem["start"], make, problem["steps"])
+        for name, make in problem["optimizers"].items()
+    }
+    for title, problem in PROBLEMS.items()
+}
+
+# %%
+# 마지막 위치
+# -----------
+# 각 옵티마이저가 마지막 스텝에서 최솟값까지 남긴 거리입니다.
+
+for title, problem in PROBLEMS.items():
+    print(f"{title} ({problem['steps']} steps), distance to the minimum:")
+    minimum = torch.tensor(problem["minimum"])
+    for name, points in paths[title].items():
+        print(f"  {name:14s} {(points[-1] - minimum).norm():.4f}")
+
+# %%
+# 등고선 위의 경로
+# ----------------
+# 2차 함수에서 ``MySGD`` 는 가파른 :math:`y` 방향으로 골짜기의 양쪽 벽을 번갈아 넘나들며
+# 지그재그로 내려가고, ``MySGDMomentum`` 은 지난 스텝들의 방향을 쌓아 두므로 그 진동이
+# 서로 상쇄되어 골짜기를 따라 더 곧게 나아갑니다. 적응적 옵티마이저들은 좌표마다 스텝 크기를
+# 따로 정하므로, 두 방향의 곡률 차이에 덜 휘둘립니다. Rosenbrock 함수에서는 경로들이 같은
+# 골짜기 바닥을 따라가며 겹치므로, 각 옵티마이저가 끝난 위치를 같은 색의 원으로 표시했습니다.
+
+fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+for ax, (title, problem) in zip(axes, PROBLEMS.items()):
+    (x_min, x_max), (y_min, y_max) = problem["box"]
+    grid_x, grid_y = torch.meshgrid(
+        torch.linspace(x_min, x_max, 300), torch.linspace(y_min, y_max, 300), indexing="xy"
+    )
+    levels = torch.logspace(-2, 3, 25) if title == "Rosenbrock" else torch.logspace(-2, 2, 20)
+    ax.contour(grid_x, grid_y, problem["f"]((grid_x, grid_y)), levels=levels, cmap="Greys")
+    for name, points in paths[title].items():
+        (line,) = ax.plot(points[:, 0], points[:, 1], linewidth=1.5, alpha=0.85, label=name)
+        # Paths that share a valley overlap: mark where each one ends.
+        ax.plot(*points[-1], "o", color=line.get_color(), markersize=8, markeredgecolor="white")
+    ax.plot(*problem["start"], "ko")
+    ax.plot(*problem["minimum"], "k*", markersize=14)
+    ax.set(title=f"{title}, {problem['steps']} steps", xlabel="x", ylabel="y")
+    ax.set_xlim(x_min, x_max)
+    ax.set_ylim(y_min, y_max)
+axes[0].legend(loc="lower right")
+fig.tight_layout()
+plt.show()

@@ -1,0 +1,77 @@
+"""Fashion-MNIST is found locally or downloaded, verified, or refused with a clear error."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+import torch
+
+from myoptim import datasets
+
+
+@pytest.fixture(scope="session")
+def real_files(data_root: Path) -> Path:
+    """The verified raw files, found or downloaded the usual way."""
+    return datasets.fashion_mnist_root(data_root) / "FashionMNIST" / "raw"
+
+
+@pytest.fixture
+def no_local_copies(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, real_files: Path) -> None:
+    """No Debian package and no FASHION_MNIST_DIR: only what the test puts in place."""
+    monkeypatch.setattr(datasets, "DEBIAN_DIR", tmp_path / "no-debian")
+    monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
+
+
+@pytest.mark.usefixtures("no_local_copies")
+def test_missing_files_say_how_to_get_the_data(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="Fashion-MNIST files missing") as error:
+        datasets.fashion_mnist_root(tmp_path / "root", download=False)
+    message = str(error.value)
+    assert "apt-get install dataset-fashion-mnist" in message
+    assert "FASHION_MNIST_DIR" in message
+    assert "train-images-idx3-ubyte" in message
+
+
+@pytest.mark.usefixtures("no_local_copies")
+def test_corrupted_file_is_refused(tmp_path: Path, real_files: Path) -> None:
+    raw = tmp_path / "root" / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in datasets.FILES:
+        (raw / name).write_bytes((real_files / name).read_bytes())
+    damaged = raw / "t10k-labels-idx1-ubyte"
+    damaged.write_bytes(damaged.read_bytes()[:-100])  # a truncated copy
+    with pytest.raises(ValueError, match=r"t10k-labels-idx1-ubyte is corrupted .* Delete it"):
+        datasets.load_fashion_mnist(train=False, root=tmp_path / "root", download=False)
+
+
+@pytest.mark.usefixtures("no_local_copies")
+def test_gzipped_files_from_a_named_folder(
+    tmp_path: Path, real_files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    for name in datasets.FILES:
+        (folder / f"{name}.gz").write_bytes(
+            gzip.compress((real_files / name).read_bytes(), compresslevel=1)
+        )
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(folder))
+    x, y = datasets.load_fashion_mnist(train=False, root=tmp_path / "root", download=False)
+    assert x.shape == (10_000, 1, 28, 28)
+    assert y.shape == (10_000,)
+
+
+def test_load_gives_what_to_tensor_gives(data_root: Path) -> None:
+    from torchvision import datasets as tv_datasets
+    from torchvision.transforms import ToTensor
+
+    x, y = datasets.load_fashion_mnist(train=False, root=data_root)
+    reference = tv_datasets.FashionMNIST(data_root, train=False, transform=ToTensor())
+    assert x.dtype == torch.float32
+    assert torch.equal(y, reference.targets)
+    for i in (0, 1234, 9999):
+        image, label = reference[i]
+        assert torch.equal(x[i], image)
+        assert label == y[i]
+    assert sorted(y.unique().tolist()) == list(range(10))

@@ -1,0 +1,74 @@
+"""The gallery's examples: standalone, as notebooks, repeatable, and fatal when broken."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import ROOT, build, copy_project
+from nbclient import NotebookClient
+
+EXAMPLES = sorted((ROOT / "gallery").glob("plot_*.py"))
+
+
+def run_standalone(script: Path, env: dict[str, str], cwd: Path) -> str:
+    result = subprocess.run(
+        [sys.executable, "-W", "error", str(script)],
+        capture_output=True, text=True, env=env, cwd=cwd, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    return result.stdout
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_runs_standalone(script: Path, quick_env: dict[str, str], tmp_path: Path) -> None:
+    assert run_standalone(script, quick_env, cwd=tmp_path)
+    assert list(tmp_path.iterdir()) == []  # it leaves nothing behind in the working folder
+
+
+def test_two_runs_give_identical_numbers(quick_env: dict[str, str], tmp_path: Path) -> None:
+    script = ROOT / "gallery" / "plot_fashion_mnist.py"
+    first, second = (run_standalone(script, quick_env, tmp_path) for _ in range(2))
+    accuracies = [
+        [line for line in out.splitlines() if line.startswith("My") and "test accuracy" in line]
+        for out in (first, second)
+    ]
+    assert len(accuracies[0]) == 5
+    assert accuracies[0] == accuracies[1]
+
+
+@pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
+def test_downloaded_notebook_executes(
+    project: Path, example: str, quick_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("MYOPTIM_QUICK", "MYOPTIM_DATA", "MPLBACKEND"):
+        monkeypatch.setenv(name, quick_env[name])  # the kernel inherits this environment
+    notebook = nbformat.read(project / "docs" / "auto_examples" / f"{example}.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=600, kernel_name="python3").execute()
+    outputs = [o for cell in notebook.cells for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o["output_type"] == "error"]
+
+
+def test_failing_example_fails_the_build(tmp_path: Path, quick_env: dict[str, str]) -> None:
+    project = copy_project(tmp_path)
+    for script in (project / "gallery").glob("plot_*.py"):
+        script.unlink()
+    (project / "gallery" / "plot_broken.py").write_text('"""\nBroken\n======\n"""\n1 / 0\n')
+    result = build(project, quick_env, "-D", "nb_execution_mode=off")
+    assert result.returncode != 0
+    assert "plot_broken.py" in result.stdout + result.stderr
+    assert "ZeroDivisionError" in result.stdout + result.stderr
+
+
+def test_failing_cell_fails_the_build(tmp_path: Path, quick_env: dict[str, str]) -> None:
+    project = copy_project(tmp_path)
+    for script in (project / "gallery").glob("plot_*.py"):
+        script.unlink()
+    page = project / "docs" / "chapter" / "sgd.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\n```{code-cell} python\n1 / 0\n```\n")
+    result = build(project, quick_env, "-D", f"nb_execution_cache_path={tmp_path / 'cache'}")
+    assert result.returncode != 0
+    assert "ZeroDivisionError" in result.stdout + result.stderr
