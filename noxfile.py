@@ -29,14 +29,30 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the book into docs/_build/html (sphinx-build options after --)."""
+    """Build both editions into docs/_build/html (sphinx-build options after --)."""
     session.install(".", *nox.project.dependency_groups(PYPROJECT, "docs"))
     install_debian_fashion_mnist(session)
-    output = Path("docs/_build/html")
+    session.run("python", "docs/build.py", *session.posargs)
+
+
+@nox.session(default=False)
+def translations(session: nox.Session) -> None:
+    """Update the English catalogs (docs/locale/en) from the Korean sources."""
+    session.install(".", *nox.project.dependency_groups(PYPROJECT, "docs"))
+    install_debian_fashion_mnist(session)
+    session.run("sphinx-build", "-b", "gettext", "docs", "docs/_build/gettext")
     session.run(
-        "sphinx-build", "-W", "--keep-going", "-b", "html", "docs", output, *session.posargs
+        "sphinx-intl",
+        "update",
+        "-p",
+        "docs/_build/gettext",
+        "-l",
+        "en",
+        "-d",
+        "docs/locale",
+        "-w",
+        "0",
     )
-    session.log(f"The book is at {(output / 'index.html').resolve().as_uri()}")
 
 
 def install_debian_fashion_mnist(session: nox.Session) -> None:

@@ -2,18 +2,26 @@
 
 import hashlib
 import os
+import sys
 from importlib.metadata import distribution
 from pathlib import Path
 
 import myoptim
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
 project = "myoptim"
 author = "myoptim authors"
 copyright = "2026, myoptim authors"
 release = myoptim.__version__
 language = "ko"
+# The English edition: the same sources translated with gettext (docs/locale/en).
+locale_dirs = ["locale"]
+gettext_compact = False
+gettext_location = (
+    False  # no file:line comments in the catalogs, so edits elsewhere don't churn them
+)
 
 extensions = [
     "myst_nb",
@@ -23,9 +31,11 @@ extensions = [
     "sphinx_proof",
     "sphinxcontrib.bibtex",
     "sphinx_gallery.gen_gallery",
+    "korean_search",
+    "gallery_i18n",
 ]
 # sphinx-gallery writes notebooks next to its pages; myst-nb must not read them as pages.
-exclude_patterns = ["_build", "auto_examples/*.ipynb"]
+exclude_patterns = ["_build", "_templates", "auto_examples/*.ipynb"]
 nitpicky = True
 numfig = True
 # Types from torch and the standard library have no local inventory to link to (offline).
@@ -80,4 +90,8 @@ html_static_path = [
 ]
 html_css_files = ["book.css"]
 mathjax_path = "mathjax/tex-chtml.js"
-html_theme_options = {"show_toc_level": 2}
+templates_path = ["_templates"]
+html_theme_options = {
+    "show_toc_level": 2,
+    "article_header_end": ["language-switcher.html", "article-header-buttons.html"],
+}

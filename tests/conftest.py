@@ -25,9 +25,18 @@ def quick_env(data_root: Path) -> dict[str, str]:
     return {**os.environ, "MYOPTIM_QUICK": "1", "MYOPTIM_DATA": str(data_root), "MPLBACKEND": "Agg"}
 
 
+def all_pages(root: Path) -> list[Path]:
+    """Every HTML page below root (the theme also copies HTML templates into _static/)."""
+    return sorted(p for p in root.rglob("*.html") if "_static" not in p.relative_to(root).parts)
+
+
 def copy_project(target: Path) -> Path:
     """Copy what the book is built from, without anything a build generated."""
-    generated = shutil.ignore_patterns("_build", "auto_examples", "gen_modules", "__pycache__")
+
+    def generated(folder: str, names: list[str]) -> set[str]:
+        top = {"_build", "auto_examples", "gen_modules"} if Path(folder) == ROOT / "docs" else set()
+        return {n for n in names if n in top or n == "__pycache__" or n.endswith(".mo")}
+
     for folder in ("docs", "gallery", "myoptim"):
         shutil.copytree(ROOT / folder, target / folder, ignore=generated)
     return target
@@ -44,13 +53,32 @@ def build(project: Path, env: dict[str, str], *options: str) -> subprocess.Compl
 
 @pytest.fixture(scope="session")
 def project(tmp_path_factory: pytest.TempPathFactory, quick_env: dict[str, str]) -> Path:
-    """A copy of the project with the book built: warnings as errors, gallery in quick mode."""
+    """A copy of the project with both editions built (docs/build.py), gallery in quick mode.
+
+    The build's output is kept in docs/_build/build.log.
+    """
     project = copy_project(tmp_path_factory.mktemp("project"))
-    result = build(project, quick_env, "-W")
+    result = subprocess.run(
+        [sys.executable, str(project / "docs" / "build.py")],
+        capture_output=True, text=True, env=quick_env, check=False,
+    )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    (project / "docs" / "_build" / "build.log").write_text(result.stdout + result.stderr)
     return project
 
 
 @pytest.fixture(scope="session")
-def book(project: Path) -> Path:
+def site(project: Path) -> Path:
+    """The built site: ko/, en/ and the root page."""
     return project / "docs" / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def book(site: Path) -> Path:
+    """The Korean edition, the book's source language."""
+    return site / "ko"
+
+
+@pytest.fixture(scope="session")
+def english(site: Path) -> Path:
+    return site / "en"

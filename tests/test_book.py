@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import all_pages
 
 import myoptim
 
@@ -105,11 +106,6 @@ def article(book: Path, page: str):
     return read(book, page).find("article")
 
 
-def all_pages(book: Path) -> list[Path]:
-    """Every HTML page (the theme also copies HTML templates into _static/)."""
-    return sorted(p for p in book.rglob("*.html") if "_static" not in p.relative_to(book).parts)
-
-
 @pytest.mark.parametrize("page", CHAPTER)
 def test_chapter_sections_with_korean_headings(book: Path, page: str) -> None:
     headings = [
@@ -147,22 +143,26 @@ def test_algorithm_boxes_are_cross_referenced(book: Path) -> None:
         assert links, f"nothing refers to {label}"
 
 
-def test_math_is_typeset_by_a_local_mathjax(book: Path) -> None:
+def test_math_is_typeset_by_a_local_mathjax(site: Path) -> None:
     pages_with_math = []
-    for path in all_pages(book):
+    for path in all_pages(site):
         soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
         sources = [tag.get("src") or "" for tag in soup.find_all("script")]
         sources += [tag.get("href") or "" for tag in soup.find_all("link", rel="stylesheet")]
         remote = [s for s in sources if re.match(r"(https?:)?//", s) or "cdn" in s]
         assert not remote, f"{path.name} loads {remote}"
         if soup.select(".math"):
-            pages_with_math.append(path.relative_to(book).with_suffix("").as_posix())
+            pages_with_math.append(path.relative_to(site).with_suffix("").as_posix())
             (mathjax,) = [
                 urlsplit(s["src"]).path for s in soup.find_all("script", src=re.compile("mathjax"))
             ]
             assert mathjax.endswith("_static/mathjax/tex-chtml.js")
             assert path.parent.joinpath(mathjax).resolve().is_file()
-    assert {"chapter/sgd", "chapter/adam", "api", "glossary"} <= set(pages_with_math)
+    for edition in ("ko", "en"):
+        expected = {
+            f"{edition}/{page}" for page in ("chapter/sgd", "chapter/adam", "api", "glossary")
+        }
+        assert expected <= set(pages_with_math)
 
 
 @pytest.mark.parametrize("name", myoptim.__all__)
@@ -202,7 +202,7 @@ def test_no_obsidian_syntax_left(book: Path, page: str) -> None:
         assert leftover not in text
 
 
-def test_no_broken_internal_links(book: Path) -> None:
+def test_no_broken_internal_links(site: Path) -> None:
     ids: dict[Path, set[str]] = {}
 
     def ids_of(path: Path) -> set[str]:
@@ -212,7 +212,7 @@ def test_no_broken_internal_links(book: Path) -> None:
         return ids[path]
 
     broken = []
-    for path in all_pages(book):
+    for path in all_pages(site):
         soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
         for tag, attribute in (("a", "href"), ("img", "src"), ("script", "src"), ("link", "href")):
             for element in soup.find_all(tag, **{attribute: True}):
