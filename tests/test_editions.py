@@ -143,3 +143,21 @@ def test_korean_search_finds_words_with_particles(book: Path) -> None:
     ]
     assert with_particles_only
     assert set(with_particles_only) <= found
+
+
+@pytest.mark.parametrize(
+    ("edition", "shown", "not_shown"),
+    [
+        ("ko", "Jupyter 노트북 내려받기", "Download Jupyter notebook"),
+        ("en", "Download Jupyter notebook", "Jupyter 노트북 내려받기"),
+    ],
+)
+def test_gallery_boilerplate_follows_the_edition(
+    site: Path, edition: str, shown: str, not_shown: str
+) -> None:
+    pages = sorted((site / edition / "auto_examples").glob("plot_*.html"))
+    assert pages
+    for page in pages:
+        text = " ".join(article_text(page).split())
+        assert shown in text
+        assert not_shown not in text
