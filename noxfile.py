@@ -1,4 +1,4 @@
-"""Sessions: ``nox -s docs`` builds the book, ``nox -s tests`` runs the tests."""
+"""Sessions: ``nox -s docs`` builds the book, ``nox -s tests`` runs the tests (see README)."""
 
 import os
 import shutil
@@ -15,6 +15,7 @@ PYPROJECT = nox.project.load_toml("pyproject.toml")
 def tests(session: nox.Session) -> None:
     """Type-check the package, then run the test suite (pytest options after --)."""
     session.install(".", *nox.project.dependency_groups(PYPROJECT, "test", "docs"))
+    install_debian_fashion_mnist(session)  # the tests build the book, gallery included
     session.run("mypy")
     session.run("pytest", *session.posargs)
 
@@ -41,18 +42,8 @@ def translations(session: nox.Session) -> None:
     session.install(".", *nox.project.dependency_groups(PYPROJECT, "docs"))
     install_debian_fashion_mnist(session)
     session.run("sphinx-build", "-b", "gettext", "docs", "docs/_build/gettext")
-    session.run(
-        "sphinx-intl",
-        "update",
-        "-p",
-        "docs/_build/gettext",
-        "-l",
-        "en",
-        "-d",
-        "docs/locale",
-        "-w",
-        "0",
-    )
+    options = ["-p", "docs/_build/gettext", "-l", "en", "-d", "docs/locale", "-w", "0"]
+    session.run("sphinx-intl", "update", *options)
 
 
 def install_debian_fashion_mnist(session: nox.Session) -> None:
