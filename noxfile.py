@@ -9,13 +9,19 @@ import nox
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_venv = "yes"  # torch takes a minute to install: do it once
 PYPROJECT = nox.project.load_toml("pyproject.toml")
+DEBIAN_PACKAGES = {  # what the sessions may install on Debian, and a path each one installs
+    "dataset-fashion-mnist": "/usr/share/datasets/fashion-mnist",
+    "chromium": "/usr/bin/chromium",
+    "fonts-nanum": "/usr/share/fonts/truetype/nanum",
+}
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Type-check the package, then run the test suite (pytest options after --)."""
     session.install(".", *nox.project.dependency_groups(PYPROJECT, "test", "docs"))
-    install_debian_fashion_mnist(session)  # the tests build the book, gallery included
+    # The tests build the book (gallery included) and read it in Chromium, Korean fonts and all.
+    install_debian_packages(session, "dataset-fashion-mnist", "chromium", "fonts-nanum")
     session.run("mypy")
     session.run("pytest", *session.posargs)
 
@@ -32,27 +38,35 @@ def lint(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build both editions into docs/_build/html (sphinx-build options after --)."""
     session.install(".", *nox.project.dependency_groups(PYPROJECT, "docs"))
-    install_debian_fashion_mnist(session)
+    install_debian_packages(session, "dataset-fashion-mnist")
     session.run("python", "docs/build.py", *session.posargs)
+
+
+@nox.session(default=False)
+def linkcheck(session: nox.Session) -> None:
+    """Check the built site's links: internal ones always, external ones when online."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "linkcheck"))
+    session.run("python", "docs/check_links.py", *session.posargs)
 
 
 @nox.session(default=False)
 def translations(session: nox.Session) -> None:
     """Update the English catalogs (docs/locale/en) from the Korean sources."""
     session.install(".", *nox.project.dependency_groups(PYPROJECT, "docs"))
-    install_debian_fashion_mnist(session)
+    install_debian_packages(session, "dataset-fashion-mnist")
     session.run("sphinx-build", "-b", "gettext", "docs", "docs/_build/gettext")
     options = ["-p", "docs/_build/gettext", "-l", "en", "-d", "docs/locale", "-w", "0"]
     session.run("sphinx-intl", "update", *options)
 
 
-def install_debian_fashion_mnist(session: nox.Session) -> None:
-    """On Debian as root, install Fashion-MNIST for machines without internet access.
+def install_debian_packages(session: nox.Session, *packages: str) -> None:
+    """On Debian as root, install the packages a machine lacks (for CI and machines offline).
 
-    Elsewhere the gallery finds the data in $FASHION_MNIST_DIR or torchvision downloads it.
+    Elsewhere: the gallery finds Fashion-MNIST in $FASHION_MNIST_DIR or torchvision downloads
+    it, and the browser tests look for Chrome or Chromium on the PATH (see README).
     """
-    debian = Path("/usr/share/datasets/fashion-mnist")
-    if debian.exists() or not shutil.which("apt-get") or os.geteuid() != 0:
+    missing = [p for p in packages if not Path(DEBIAN_PACKAGES[p]).exists()]
+    if not missing or not shutil.which("apt-get") or os.geteuid() != 0:
         return
     session.run("apt-get", "update", "-qq", external=True)
-    session.run("apt-get", "install", "-y", "-qq", "dataset-fashion-mnist", external=True)
+    session.run("apt-get", "install", "-y", "-qq", *missing, external=True)

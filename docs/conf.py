@@ -89,9 +89,13 @@ html_static_path = [
     str(distribution("sphinx-mathjax-offline").locate_file("sphinx-mathjax-offline/static")),
 ]
 html_css_files = ["book.css"]
+html_js_files = ["search.js"]
 mathjax_path = "mathjax/tex-chtml.js"
 templates_path = ["_templates"]
+html_domain_indices = ["py-modindex"]  # not sphinx-proof's untranslated list of box labels
 html_theme_options = {
     "show_toc_level": 2,
     "article_header_end": ["language-switcher.html", "article-header-buttons.html"],
 }
+# The theme's default, "", makes its script log an error on a reader's first visit.
+html_context = {"default_mode": "auto"}

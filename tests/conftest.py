@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs"))  # the book's scripts (check_links) and extensions
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
 
 @pytest.fixture(scope="session")
@@ -68,8 +70,15 @@ def project(tmp_path_factory: pytest.TempPathFactory, quick_env: dict[str, str])
 
 
 @pytest.fixture(scope="session")
-def site(project: Path) -> Path:
-    """The built site: ko/, en/ and the root page."""
+def site(request: pytest.FixtureRequest) -> Path:
+    """The built site: ko/, en/ and the root page.
+
+    $MYOPTIM_SITE names a site built before (e.g. docs/_build/html after nox -s docs) to check
+    instead of building one.
+    """
+    if built := os.environ.get("MYOPTIM_SITE"):
+        return Path(built).resolve()
+    project: Path = request.getfixturevalue("project")
     return project / "docs" / "_build" / "html"
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import inspect
 import re
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
+from check_links import broken_internal_links
 from conftest import all_pages
 
 import myoptim
@@ -203,32 +204,7 @@ def test_no_obsidian_syntax_left(book: Path, page: str) -> None:
 
 
 def test_no_broken_internal_links(site: Path) -> None:
-    ids: dict[Path, set[str]] = {}
-
-    def ids_of(path: Path) -> set[str]:
-        if path not in ids:
-            soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-            ids[path] = {tag["id"] for tag in soup.find_all(id=True)}
-        return ids[path]
-
-    broken = []
-    for path in all_pages(site):
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-        for tag, attribute in (("a", "href"), ("img", "src"), ("script", "src"), ("link", "href")):
-            for element in soup.find_all(tag, **{attribute: True}):
-                url = urlsplit(element[attribute])
-                if url.scheme or url.netloc:
-                    continue
-                target = (path.parent / unquote(url.path)).resolve() if url.path else path
-                missing_anchor = (
-                    target.exists()
-                    and target.suffix == ".html"
-                    and url.fragment
-                    and unquote(url.fragment) not in ids_of(target)
-                )
-                if not target.exists() or missing_anchor:
-                    broken.append(f"{path.name}: {element[attribute]}")
-    assert not broken
+    assert broken_internal_links(site) == []
 
 
 @pytest.mark.parametrize("example", EXAMPLES)

@@ -12,8 +12,6 @@ import pytest
 from babel.messages.pofile import read_po
 from bs4 import BeautifulSoup
 from conftest import ROOT, all_pages
-
-sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 from korean_search import SearchKorean, without_particle
 
 CATALOGS = ROOT / "docs" / "locale" / "en" / "LC_MESSAGES"

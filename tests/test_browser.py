@@ -1,0 +1,368 @@
+"""The built site in a real browser: every page of both editions, served from a sub-path.
+
+Playwright drives the system's Chromium or Chrome (or the one ``$MYOPTIM_CHROMIUM`` names)
+through the site served over http under /myoptim/, as GitHub Pages serves a project, and
+opened from file://. Each page is loaded once per edition and checked for what a reader would
+notice: errors, missing files, requests leaving the site, raw TeX, broken images, hidden
+algorithm boxes, a language switcher that goes elsewhere. Screenshots are saved in
+``$MYOPTIM_ARTIFACTS`` (default ``artifacts/``).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import ROOT, all_pages
+from playwright import sync_api as pw
+
+pytestmark = pytest.mark.browser
+EDITIONS = ("ko", "en")
+OTHER = {"ko": "en", "en": "ko"}
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+SUB_PATH = "/myoptim/"  # where GitHub Pages serves a project site
+ALGORITHM_BOXES = sum(
+    page.read_text(encoding="utf-8").count("```{prf:algorithm}")
+    for page in (ROOT / "docs" / "chapter").glob("*.md")
+)
+CAPTION = {"ko": "알고리즘", "en": "Algorithm"}
+# A query in each edition's language and the page it must find first (after glossary terms).
+SEARCHES = {
+    "ko": ("편향 보정", "chapter/adam.html"),
+    "en": ("bias correction", "chapter/adam.html"),
+}
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where screenshots go: $MYOPTIM_ARTIFACTS, or artifacts/ in the repository."""
+    folder = Path(os.environ.get("MYOPTIM_ARTIFACTS", ROOT / "artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def base_url(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The site served over http on localhost under /myoptim/; nothing else is served."""
+    root = tmp_path_factory.mktemp("www")
+    (root / SUB_PATH.strip("/")).symlink_to(site, target_is_directory=True)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # the browser reports failed requests, with the page that made them
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=root))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}{SUB_PATH}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[pw.Browser]:
+    found = (shutil.which(name) for name in BROWSERS)
+    executable = os.environ.get("MYOPTIM_CHROMIUM") or next(filter(None, found), None)
+    if not executable:
+        pytest.fail(
+            "The browser tests need Chromium: `apt-get install chromium` on Debian/Ubuntu, or "
+            "set MYOPTIM_CHROMIUM to a Chrome or Chromium executable. "
+            "To run the other tests without them: pytest -m 'not browser'."
+        )
+    with pw.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+class Watcher:
+    """Records what goes wrong in a browser tab, and blocks requests that leave the site."""
+
+    def __init__(self, page: pw.Page, site: str) -> None:
+        self.problems: list[str] = []
+        self.site = site
+        page.on("console", self.console)
+        page.on("pageerror", lambda error: self.problems.append(f"uncaught: {error}"))
+        page.on("requestfailed", self.failed)
+        page.on("response", self.response)
+        page.route("**/*", self.route)
+
+    def console(self, message: pw.ConsoleMessage) -> None:
+        if message.type in ("error", "warning"):
+            self.problems.append(f"console {message.type}: {message.text}")
+
+    def failed(self, request: pw.Request) -> None:
+        if request.url.startswith(self.site):  # off-site ones are reported by route()
+            self.problems.append(f"failed: {request.url} ({request.failure})")
+
+    def response(self, response: pw.Response) -> None:
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+    def route(self, route: pw.Route) -> None:
+        if route.request.url.startswith((self.site, "data:", "blob:")):
+            route.continue_()
+        else:
+            self.problems.append(f"off-site request: {route.request.url}")
+            route.abort()
+
+    def take(self) -> list[str]:
+        problems, self.problems = self.problems, []
+        return problems
+
+
+@dataclass
+class Visit:
+    """What one page showed once loaded."""
+
+    problems: list[str]  # console errors and warnings, failed and off-site requests
+    math: int  # math elements
+    unrendered: list[str]  # math left as TeX, or typeset as an error
+    images: int
+    broken_images: list[str]
+    boxes: list[dict[str, str | bool]]  # algorithm boxes: caption, visible
+    switcher: str = field(default="")  # the address the language switcher led to
+
+
+# Run in the page once it has loaded: wait for MathJax, fonts and every image, then report.
+INSPECT = """async () => {
+  if (window.MathJax?.startup?.promise) await MathJax.startup.promise;
+  const images = [...document.images];
+  await Promise.all(images.map((img) => {
+    img.loading = "eager";  // images below the fold count too
+    return img.decode().catch(() => null);
+  }));
+  await document.fonts.ready;
+  const math = [...document.querySelectorAll("span.math, div.math")];
+  return {
+    math: math.length,
+    unrendered: math
+      .filter((m) => !m.querySelector("mjx-container") || m.querySelector("mjx-merror"))
+      .map((m) => m.textContent.slice(0, 60)),
+    images: images.length,
+    broken_images: images.filter((img) => !img.complete || img.naturalWidth === 0)
+      .map((img) => img.getAttribute("src")),
+    boxes: [...document.querySelectorAll("div.proof.algorithm")].map((box) => {
+      const r = box.getBoundingClientRect(), style = getComputedStyle(box);
+      return {
+        caption: box.querySelector(".admonition-title")?.textContent.trim() ?? "",
+        visible: r.width > 0 && r.height > 0 && style.visibility === "visible"
+          && Number(style.opacity) > 0,
+      };
+    }),
+  };
+}"""
+
+
+def inspect(page: pw.Page, watcher: Watcher) -> Visit:
+    return Visit(**page.evaluate(INSPECT), problems=watcher.take())
+
+
+def follow_switcher(page: pw.Page) -> str:
+    """Click the page's language switcher; the address it led to."""
+    switcher = page.locator("a.language-switcher")
+    if switcher.count() != 1:
+        return f"{switcher.count()} language switchers"
+    with page.expect_navigation(wait_until="load"):
+        switcher.click()
+    return page.url
+
+
+def page_names(edition: Path) -> list[str]:
+    return [p.relative_to(edition).as_posix() for p in all_pages(edition)]
+
+
+@pytest.fixture(scope="session")
+def visits(site: Path, base_url: str, browser: pw.Browser) -> dict[str, dict[str, Visit]]:
+    """Every page of both editions, as a reader who switches language on each one.
+
+    Each Korean page is opened by its address; its switcher then leads to the English page,
+    inspected in turn, whose switcher leads back.
+    """
+    page = browser.new_page()
+    watcher = Watcher(page, base_url)
+    visits: dict[str, dict[str, Visit]] = {"ko": {}, "en": {}}
+    for name in page_names(site / "ko"):
+        page.goto(urljoin(base_url, f"ko/{name}"), wait_until="load")
+        for edition in EDITIONS:
+            visits[edition][name] = inspect(page, watcher)
+            visits[edition][name].switcher = follow_switcher(page)
+        # Back on the Korean page: let it finish loading (fonts, math) before leaving it.
+        visits["ko"][name].problems += inspect(page, watcher).problems
+    page.close()
+    return visits
+
+
+def report(visits: dict[str, dict[str, Visit]], what: str) -> list[str]:
+    return [
+        f"{edition}/{name}: {item}"
+        for edition, pages in visits.items()
+        for name, visit in pages.items()
+        for item in getattr(visit, what)
+    ]
+
+
+def test_every_page_of_both_editions_is_visited(
+    site: Path, visits: dict[str, dict[str, Visit]]
+) -> None:
+    for edition in EDITIONS:
+        assert sorted(visits[edition]) == page_names(site / edition)
+    assert len(visits["ko"]) > 20  # the chapter, gallery, API, source and index pages
+
+
+def test_no_console_errors_failed_or_off_site_requests(
+    visits: dict[str, dict[str, Visit]],
+) -> None:
+    assert report(visits, "problems") == []
+
+
+def test_math_is_typeset_by_mathjax(site: Path, visits: dict[str, dict[str, Visit]]) -> None:
+    assert report(visits, "unrendered") == []
+    for edition, pages in visits.items():
+        for name, visit in pages.items():
+            html = BeautifulSoup((site / edition / name).read_text(encoding="utf-8"), "html.parser")
+            assert visit.math == len(html.select("span.math, div.math")), f"{edition}/{name}"
+    assert visits["ko"]["chapter/adam.html"].math > 50
+
+
+def test_every_image_loads(site: Path, visits: dict[str, dict[str, Visit]]) -> None:
+    assert report(visits, "broken_images") == []
+    figures = visits["en"]["auto_examples/plot_fashion_mnist.html"].images
+    assert figures >= 1, "the Fashion-MNIST comparison shows no figure"
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_algorithm_boxes_are_visible_and_numbered(
+    edition: str, visits: dict[str, dict[str, Visit]]
+) -> None:
+    boxes = [box for visit in visits[edition].values() for box in visit.boxes]
+    assert [box for box in boxes if not box["visible"]] == []
+    captions = [re.match(rf"{CAPTION[edition]} (\d+)", str(box["caption"])) for box in boxes]
+    assert sorted(int(c[1]) for c in captions if c) == list(range(1, ALGORITHM_BOXES + 1))
+
+
+def test_language_switcher_lands_on_the_counterpart_page(
+    base_url: str, visits: dict[str, dict[str, Visit]]
+) -> None:
+    wrong = [
+        f"{edition}/{name} → {visit.switcher}"
+        for edition, pages in visits.items()
+        for name, visit in pages.items()
+        if visit.switcher != urljoin(base_url, f"{OTHER[edition]}/{name}")
+    ]
+    assert wrong == []
+
+
+def test_site_root_sends_readers_to_the_korean_edition(base_url: str, browser: pw.Browser) -> None:
+    page = browser.new_page()
+    watcher = Watcher(page, base_url)
+    page.goto(base_url)
+    page.wait_for_url(urljoin(base_url, "ko/index.html"))
+    assert watcher.take() == []
+    page.close()
+
+
+def search(page: pw.Page, query: str) -> list[str]:
+    """Search the way a reader does (Ctrl+K, type, Enter); the pages found, best first."""
+    page.keyboard.press("Control+k")
+    box = page.locator("dialog input[type=search], .search-button__wrapper input[type=search]")
+    box.first.fill(query)
+    with page.expect_navigation(wait_until="load"):
+        box.first.press("Enter")
+    page.wait_for_selector("#search-results .search-summary:not(:empty)")
+    pages = page.locator("#search-results li:is(.kind-title, .kind-text) > a")
+    return [a.get_attribute("href") or "" for a in pages.all()]
+
+
+@pytest.mark.parametrize("scheme", ["http", "file"])
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_search_finds_the_expected_page(
+    edition: str, scheme: str, site: Path, base_url: str, browser: pw.Browser
+) -> None:
+    root = base_url if scheme == "http" else site.as_uri() + "/"
+    page = browser.new_page()
+    watcher = Watcher(page, root)
+    page.goto(urljoin(root, f"{edition}/index.html"), wait_until="load")
+    query, expected = SEARCHES[edition]
+    results = search(page, query)
+    assert results, f"no results for {query!r}"
+    assert urljoin(page.url, results[0]).split("#")[0] == urljoin(root, f"{edition}/{expected}")
+    assert watcher.take() == []
+    page.close()
+
+
+def test_pages_work_from_file(site: Path, browser: pw.Browser) -> None:
+    """Opened from disk: math, images and the switcher work, and nothing is fetched."""
+    page = browser.new_page()
+    watcher = Watcher(page, site.as_uri() + "/")
+    for name in ("chapter/adam.html", "auto_examples/plot_fashion_mnist.html"):
+        page.goto((site / "ko" / name).as_uri(), wait_until="load")
+        visit = inspect(page, watcher)
+        assert (visit.problems, visit.unrendered, visit.broken_images) == ([], [], [])
+        assert follow_switcher(page) == (site / "en" / name).as_uri()
+    page.close()
+
+
+def luminance(css_color: str) -> float:
+    red, green, blue = (int(x) / 255 for x in re.findall(r"\d+", css_color)[:3])
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_dark_mode_renders(
+    edition: str, base_url: str, browser: pw.Browser, artifacts: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    watcher = Watcher(page, base_url)
+    page.goto(urljoin(base_url, f"{edition}/chapter/adam.html"), wait_until="load")
+    page.locator(".theme-switch-button").first.click()
+    page.locator(".theme-change-button[data-mode=dark]").first.click()
+    page.keyboard.press("Escape")  # close the menu
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    page.evaluate(INSPECT)  # wait for math, fonts and images
+    colors = page.evaluate(
+        """() => ({
+          page: getComputedStyle(document.body).backgroundColor,
+          text: getComputedStyle(document.querySelector("article p")).color,
+          box: getComputedStyle(document.querySelector("div.proof.algorithm")).backgroundColor,
+          math: getComputedStyle(document.querySelector("mjx-container")).color,
+        })"""
+    )
+    assert luminance(colors["page"]) < 0.2, colors
+    assert min(luminance(colors["text"]), luminance(colors["math"])) > 0.6, colors
+    assert luminance(colors["box"]) < 0.3, colors  # transparent (0, 0, 0, 0) shows the page
+    page.locator("div.proof.algorithm").first.scroll_into_view_if_needed()
+    page.screenshot(path=artifacts / f"dark-adam-{edition}.png")
+    page.reload(wait_until="load")  # the choice is remembered
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    assert watcher.take() == []
+    page.close()
+
+
+SCREENSHOTS = {  # file name: page, element to capture (None: the first screen)
+    "landing-ko.png": ("ko/index.html", None),
+    "landing-en.png": ("en/index.html", None),
+    "fashion-mnist-ko.png": ("ko/chapter/fashion-mnist.html", "figure"),
+    "fashion-mnist-en.png": ("en/chapter/fashion-mnist.html", "figure"),
+}
+
+
+@pytest.mark.parametrize("name", SCREENSHOTS)
+def test_screenshots(name: str, base_url: str, browser: pw.Browser, artifacts: Path) -> None:
+    address, element = SCREENSHOTS[name]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(urljoin(base_url, address), wait_until="load")
+    page.evaluate(INSPECT)  # wait for math, fonts and images
+    target = page.locator(element).first if element else page
+    target.screenshot(path=artifacts / name)
+    assert (artifacts / name).stat().st_size > 10_000  # not a blank frame
+    page.close()
