@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 import yaml
+from check_links import SITE
 from conftest import ROOT
 
-from build import SITE
 from myoptim.datasets import default_root
 
 WORKFLOW = ROOT / ".github" / "workflows" / "docs.yml"
