@@ -50,6 +50,18 @@ def linkcheck(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks: optimizer steps, training throughput, docs build (JSON and plots).
+
+    They write benchmarks/results/; `nox -s bench -- --smoke` only checks that they run.
+    """
+    session.install(".", *nox.project.dependency_groups(PYPROJECT, "docs"))
+    install_debian_packages(session, "dataset-fashion-mnist")
+    for script in ("step", "throughput", "docs_build"):
+        session.run("python", f"benchmarks/{script}.py", *session.posargs)
+
+
+@nox.session(default=False)
 def translations(session: nox.Session) -> None:
     """Update the English catalogs (docs/locale/en) from the Korean sources."""
     session.install(".", *nox.project.dependency_groups(PYPROJECT, "docs"))

@@ -7,9 +7,18 @@ for bit; the docstrings say where the code departs from the textbook formula.
 from myoptim.adagrad import MyAdaGrad
 from myoptim.adam import MyAdam
 from myoptim.base import MyOptimizer
+from myoptim.flat import Flattened
 from myoptim.momentum import MySGDMomentum
 from myoptim.rmsprop import MyRMSProp
 from myoptim.sgd import MySGD
 
-__all__ = ["MyAdaGrad", "MyAdam", "MyOptimizer", "MyRMSProp", "MySGD", "MySGDMomentum"]
+__all__ = [
+    "Flattened",
+    "MyAdaGrad",
+    "MyAdam",
+    "MyOptimizer",
+    "MyRMSProp",
+    "MySGD",
+    "MySGDMomentum",
+]
 __version__ = "0.1.0"

@@ -63,6 +63,12 @@ CHAPTER = {
         "3.6.3 다양한 Optimizer 성능 비교",
         "3.6.4 Optimizer 선택 가이드",
     ],
+    "chapter/fast-path": [
+        "3.7 빠른 경로: 모든 파라미터를 버퍼 하나에",
+        "3.7.1 한 스텝은 어디에 시간을 쓰는가",
+        "3.7.2 모든 파라미터를 버퍼 하나에",
+        "3.7.3 측정",
+    ],
 }
 
 # (label, title, the text of the line the source marks ==important==, if any), in book order.
@@ -82,6 +88,8 @@ INCLUDED = [
     ("chapter/adam", myoptim.MyAdam, "class MyAdam", None),
     ("chapter/fashion-mnist", myoptim.MyAdaGrad, "    def __init__", None),
     ("chapter/fashion-mnist", myoptim.MyRMSProp, "    def __init__", None),
+    ("chapter/fast-path", myoptim.Flattened, "    def __init__", "    def views"),
+    ("chapter/fast-path", myoptim.Flattened, "    def step", "    def state_dict"),
 ]
 
 # Outputs of the chapter's executed cells that state its claims.
@@ -96,6 +104,7 @@ OUTPUTS = {
         "t = 100:  1 - beta1**t = 0.99997",
         "MyAdam                           1.00 x the parameter's size",
     ],
+    "chapter/fast-path": ["Flattened(MyAdam) == MyAdam, every loss bit for bit: True"],
 }
 
 

@@ -1,0 +1,137 @@
+"""
+옵티마이저 한 스텝의 비용: for-loop, foreach, fused, 그리고 평탄화
+==============================================================================
+
+3.7절의 측정을 작게 재현합니다. 같은 Adam 업데이트를 다섯 가지로 구현해 ``step()`` 한 번에
+걸리는 시간을 잽니다. 이 책의 :class:`~myoptim.MyAdam`, 모든 파라미터를 버퍼 하나에 모은
+:class:`~myoptim.Flattened` (``MyAdam``), 그리고 ``torch.optim.Adam`` 의 세 구현
+(``foreach=False``, ``foreach=True``, ``fused=True``)입니다. 파라미터는 3.6절의 MLP처럼
+큰 텐서 몇 개인 경우와, 같은 수의 원소가 작은 텐서 여러 개로 나뉜 경우 두 가지입니다.
+전체 측정은 ``nox -s bench`` 로 실행하는 ``benchmarks/step.py`` 가 합니다.
+"""
+
+# %%
+# 측정 준비
+# --------------------------------
+# 스레드를 하나로 고정해 측정을 안정시키고, 각 구현의 ``step()`` 을 여러 번 불러 한 번에
+# 걸린 시간의 중앙값을 구합니다. 첫 ``step()`` 은 torch가 상태(``exp_avg`` 등)를 만드는
+# 스텝이므로 재기 전에 한 번 불러 둡니다.
+
+import os
+import statistics
+import time
+
+import matplotlib.pyplot as plt
+import torch
+
+from myoptim import Flattened, MyAdam
+
+torch.set_num_threads(1)
+# MYOPTIM_QUICK=1 shrinks every example to a few seconds (the test suite uses it).
+BUDGET = 0.05 if os.environ.get("MYOPTIM_QUICK") == "1" else 0.6  # seconds per measurement
+
+SHAPES = {
+    "MLP 784-512-512-10\n(6 tensors)": [(512, 784), (512,), (512, 512), (512,), (10, 512), (10,)],
+    "1000 tensors x 670": [(670,)] * 1000,
+}
+IMPLEMENTATIONS = {
+    "MyAdam": lambda params: MyAdam(params),
+    "Flattened(MyAdam)": lambda params: Flattened(MyAdam, params),
+    "torch for-loop": lambda params: torch.optim.Adam(params, foreach=False),
+    "torch foreach": lambda params: torch.optim.Adam(params, foreach=True),
+    "torch fused": lambda params: torch.optim.Adam(params, fused=True),
+}
+
+
+def make_params(shapes):
+    generator = torch.Generator().manual_seed(0)
+    params = [torch.randn(shape, generator=generator).requires_grad_() for shape in shapes]
+    for p in params:
+        p.grad = torch.randn(p.shape, generator=generator) * 1e-2
+    return params
+
+
+def median_ms(step, rounds=9):
+    """Median milliseconds per call, over `rounds` runs of about BUDGET / rounds each."""
+    start = time.perf_counter()
+    step()
+    calls = max(1, int(BUDGET / rounds / (time.perf_counter() - start)))
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(calls):
+            step()
+        times.append((time.perf_counter() - start) / calls * 1e3)
+    return statistics.median(times)
+
+
+# %%
+# 다섯 구현 재기
+# --------------------------------
+# 표의 ``x loop`` 열은 torch의 for-loop 구현(``foreach=False``) 대비 배율입니다. 1보다 작으면
+# 더 빠릅니다.
+
+results = {}
+for problem, shapes in SHAPES.items():
+    for name, make in IMPLEMENTATIONS.items():
+        optimizer = make(make_params(shapes))
+        optimizer.step()  # torch allocates its state on the first step
+        results[problem, name] = median_ms(optimizer.step)
+
+print(f"{'':20s}" + "".join(f"{problem.split(chr(10))[0]:>30s}" for problem in SHAPES))
+for name in IMPLEMENTATIONS:
+    row = ""
+    for problem in SHAPES:
+        ms, loop = results[problem, name], results[problem, "torch for-loop"]
+        row += f"{ms:12.3f} ms {ms / loop:8.2f} x loop  "
+    print(f"{name:20s}{row}")
+
+# %%
+# 메모리 대역폭이 정하는 하한
+# --------------------------------
+# Adam 한 스텝은 원소마다 :math:`\theta, g, m, v` 를 읽고 :math:`\theta, m, v` 를 써야 하므로,
+# float32에서 파라미터 하나에 최소 28바이트가 메모리를 오갑니다. 한 스텝이 훑는 만큼의
+# 메모리(:math:`\theta, g, m, v`)를 복사하는 속도(읽기와 쓰기를 합친 바이트/초)로 그
+# 바이트 수를 나누면, 어떤 구현도 넘을 수 없는 한 스텝의 하한이 나옵니다.
+
+numel = sum(torch.Size(shape).numel() for shape in SHAPES["MLP 784-512-512-10\n(6 tensors)"])
+# theta, g, m, v: copy 2N floats into 2N others to stream through as much memory
+source, target = torch.randn(2 * numel), torch.empty(2 * numel)
+copy_ms = median_ms(lambda: target.copy_(source))
+bytes_per_second = 2 * source.nbytes / (copy_ms / 1e3)
+bound_ms = 28 * numel / bytes_per_second * 1e3
+print(f"copy bandwidth: {bytes_per_second / 1e9:.1f} GB/s")
+print(f"Adam memory bound for the MLP: {bound_ms:.3f} ms per step")
+
+# %%
+# 막대그래프
+# --------------------------------
+# 세로축은 로그 눈금입니다. 점선이 위에서 구한 메모리 대역폭 하한입니다. 두 경우 모두
+# 원소 수가 약 67만 개로 같으므로 하한도 같습니다.
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained", sharey=True)
+for ax, problem in zip(axes, SHAPES):
+    times = [results[problem, name] for name in IMPLEMENTATIONS]
+    bars = ax.bar(range(len(times)), times, color=[f"C{i}" for i in range(len(times))])
+    ax.bar_label(bars, fmt="%.2f", fontsize=8)
+    ax.axhline(bound_ms, color="k", ls=":", lw=1, label="Adam memory bound")
+    ax.set_xticks(range(len(times)), list(IMPLEMENTATIONS), rotation=30, ha="right")
+    ax.set_yscale("log")
+    ax.set_title(problem)
+axes[0].set_ylabel("ms per Adam step (median)")
+axes[0].legend(loc="upper right", fontsize=8)
+plt.show()
+
+# %%
+# 무엇이 시간을 쓰는가
+# --------------------------------
+# for-loop 구현은 텐서마다 연산을 일곱 번 부르고, 호출마다 파이썬과 디스패치 비용이 듭니다.
+# 텐서가 6개인 MLP에서는 이 비용이 작지만, 작은 텐서 1000개에서는 실제 계산보다 커집니다.
+# ``foreach`` 는 같은 연산을 모든 텐서에 한 번의 호출로 적용해 이 비용을 줄이지만, 연산마다
+# 메모리를 한 번씩 훑는 것은 그대로입니다. ``fused`` 는 텐서 하나를 한 번만 훑으면서 모든
+# 계산을 끝내므로 메모리를 오가는 양이 가장 적어, 하한에 가장 가깝습니다.
+#
+# ``Flattened`` 는 코드를 바꾸지 않고 메모리 배치만 바꿉니다. 모든 파라미터가 텐서 하나가
+# 되므로 호출 비용은 텐서 수와 상관없이 일정해지고, 작은 텐서가 많을수록 이득이 큽니다.
+# 다만 연산마다 메모리를 한 번씩 훑는 것은 ``MyAdam`` 과 같아서, 큰 텐서 몇 개뿐인 MLP에서는
+# ``fused`` 를 따라잡지 못합니다.

@@ -1,0 +1,128 @@
+"""The fast path: any optimizer of the chapter, on all parameters at once (section 3.7)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import torch
+
+from myoptim.base import MyOptimizer, _check_params
+
+
+class Flattened:
+    r"""Run a myoptim optimizer on one buffer that holds every parameter.
+
+    The chapter's optimizers update one tensor at a time, and every tensor costs a few
+    Python calls and a few kernel launches per step, whatever its size: a model of a
+    thousand small tensors spends its step in overhead. Every update rule of the chapter
+    is elementwise, so it gives the same numbers on one long tensor as on the pieces.
+    ``Flattened`` copies the parameters into one contiguous buffer and makes each
+    parameter a view of its slice; their gradients become views of one gradient buffer,
+    into which ``backward()`` accumulates in place. The optimizer then sees a single
+    tensor: a step is the same handful of operations, each one pass over all the memory.
+
+    .. math::
+
+        \Theta = [\theta^{(1)}; \theta^{(2)}; \ldots; \theta^{(k)}], \qquad
+        G = [g^{(1)}; g^{(2)}; \ldots; g^{(k)}], \qquad
+        \Theta \leftarrow \mathrm{update}(\Theta, G)
+
+    Two things differ from giving the optimizer the parameters themselves:
+
+    - ``zero_grad()`` zeroes the gradient buffer instead of setting gradients to None, so a
+      parameter that took no part in a backward pass is updated with a zero gradient (as
+      ``torch.optim`` does after ``zero_grad(set_to_none=False)``), not skipped.
+    - The parameters must share one dtype and device, and their gradients must stay the
+      views: ``model.zero_grad()`` or assigning ``p.grad`` breaks the link, and ``step()``
+      then raises rather than silently training on stale gradients.
+
+    Args:
+        optimizer: the optimizer class, e.g. ``MyAdam``.
+        params: the tensors to optimize, e.g. ``model.parameters()``. Tensors that do not
+            require grad are left out (they would never get a gradient).
+        **hyperparameters: passed to ``optimizer``, e.g. ``lr=1e-3``; the optimizer's
+            defaults otherwise.
+
+    Example:
+        >>> import torch
+        >>> from myoptim import Flattened, MyAdam
+        >>> model = torch.nn.Linear(3, 2)
+        >>> optimizer = Flattened(MyAdam, model.parameters(), lr=0.1)
+        >>> optimizer.buffer.shape  # 6 weights and 2 biases
+        torch.Size([8])
+        >>> model(torch.ones(1, 3)).sum().backward()
+        >>> optimizer.step()
+        >>> optimizer.zero_grad()
+
+    Reference:
+        The same layout as PyTorch's ``DistributedDataParallel(gradient_as_bucket_view=True)``
+        and NVIDIA Apex's flat-buffer optimizers.
+    """
+
+    def __init__(
+        self, optimizer: type[MyOptimizer], params: Iterable[torch.Tensor], **hyperparameters: Any
+    ) -> None:
+        self.params = [p for p in _check_params(params) if p.requires_grad]
+        if not self.params:
+            raise ValueError("no parameter requires grad: there is nothing to optimize")
+        kinds = {(p.dtype, p.device) for p in self.params}
+        if len(kinds) > 1:
+            raise ValueError(
+                "one buffer holds one dtype on one device, but the parameters have "
+                f"{sorted(map(str, kinds))}; convert the model first, e.g. model.float()"
+            )
+        first = self.params[0]
+        size = sum(p.numel() for p in self.params)
+        self.buffer = torch.empty(size, dtype=first.dtype, device=first.device, requires_grad=True)
+        self.buffer.grad = torch.zeros_like(self.buffer)
+        self._views: list[tuple[torch.Tensor, torch.Tensor]] = []  # (data, grad) per parameter
+        offset = 0
+        with torch.no_grad():
+            for p in self.params:
+                data = self.buffer.detach()[offset : offset + p.numel()].view(p.shape)
+                grad = self.buffer.grad[offset : offset + p.numel()].view(p.shape)
+                data.copy_(p)
+                if p.grad is not None:
+                    grad.copy_(p.grad)
+                p.data, p.grad = data, grad
+                self._views.append((data, grad))
+                offset += p.numel()
+        self.optimizer = optimizer([self.buffer], **hyperparameters)
+
+    def views(self, flat: torch.Tensor) -> list[torch.Tensor]:
+        """Split a buffer-sized tensor (a state such as Adam's ``m``) into per-parameter views."""
+        pieces = torch.split(flat, [p.numel() for p in self.params])
+        return [piece.view(p.shape) for piece, p in zip(pieces, self.params, strict=True)]
+
+    def zero_grad(self) -> None:
+        """Zero the gradient buffer (in place: the parameters' gradients are views of it)."""
+        assert self.buffer.grad is not None
+        self.buffer.grad.zero_()
+
+    def step(self) -> None:
+        """Update every parameter with one call of the optimizer on the buffer.
+
+        Raises:
+            RuntimeError: if a parameter or its gradient is no longer a view of the buffers.
+        """
+        for i, (p, (data, grad)) in enumerate(zip(self.params, self._views, strict=True)):
+            if p.grad is not grad or p.data_ptr() != data.data_ptr():
+                what = "gradient" if p.grad is not grad else "data"
+                raise RuntimeError(
+                    f"the {what} of parameter {i} {tuple(p.shape)} is no longer in the flat "
+                    "buffer (model.zero_grad(), an assignment to .grad or .data, or "
+                    "model.to() replaced it); zero gradients with this optimizer's zero_grad()"
+                )
+        self.optimizer.step()
+
+    def state_dict(self) -> dict[str, Any]:
+        """The wrapped optimizer's state dict, for :meth:`load_state_dict`."""
+        return self.optimizer.state_dict()
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Resume from a :meth:`state_dict`; the wrapped optimizer checks that it fits."""
+        self.optimizer.load_state_dict(state_dict)
+
+    def __repr__(self) -> str:
+        return f"Flattened({self.optimizer!r}, {len(self.params)} parameters)"

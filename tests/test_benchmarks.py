@@ -1,0 +1,61 @@
+"""The benchmarks (benchmarks/) in smoke mode: they run and write what they promise.
+
+Their numbers are not checked here: timings belong to the benchmarks, not to tests.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+PNG = b"\x89PNG"
+
+
+def run(script: str, out: Path, env: dict[str, str]) -> dict:
+    command = [
+        sys.executable,
+        str(ROOT / "benchmarks" / f"{script}.py"),
+        "--smoke",
+        "--out",
+        str(out),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return json.loads((out / f"{script}.json").read_text())
+
+
+def test_step_benchmark(tmp_path: Path, quick_env: dict[str, str]) -> None:
+    results = run("step", tmp_path, quick_env)
+    rows = {(r["problem"], r["optimizer"], r["implementation"]): r for r in results["rows"]}
+    for problem in ("mlp", "small"):
+        for optimizer in ("SGD", "Momentum", "Adam", "AdaGrad", "RMSProp"):
+            for implementation in ("myoptim", "myoptim flat", "torch for-loop", "torch foreach"):
+                row = rows[problem, optimizer, implementation]
+                assert row["ms"] > 0
+                assert row["parameter_bytes"] == 4 * (669_706 if problem == "mlp" else 67_000)
+        assert (problem, "Adam", "torch fused") in rows
+        assert rows[problem, "Adam", "torch for-loop"]["vs_torch_for_loop"] == 1
+    # MyAdam's temporaries: at least one parameter-sized tensor (the denominator) per step
+    assert rows["mlp", "Adam", "myoptim"]["allocated_bytes"] >= 669_706 * 4
+    assert results["bandwidth"]["adam_bound_mlp_ms"] > 0
+    assert (tmp_path / "step.png").read_bytes().startswith(PNG)
+
+
+def test_throughput_benchmark(tmp_path: Path, quick_env: dict[str, str]) -> None:
+    results = run("throughput", tmp_path, quick_env)
+    loops = [r["loop"] for r in results["rows"]]
+    assert loops == ["DataLoader + ToTensor", "tensors loaded once"]
+    for row in results["rows"]:
+        assert row["samples_per_second"] > 0
+        assert 0.5 < row["test_accuracy"] <= 1  # one epoch on 2,000 images learns something
+    assert (tmp_path / "throughput.png").read_bytes().startswith(PNG)
+
+
+def test_docs_build_benchmark(tmp_path: Path, quick_env: dict[str, str]) -> None:
+    results = run("docs_build", tmp_path, quick_env)
+    assert results["cold_s"] > results["no_change_s"] > 0
+    assert results["english_edition_adds_s"] > 0
