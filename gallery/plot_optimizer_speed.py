@@ -92,7 +92,9 @@ for name in IMPLEMENTATIONS:
 # Adam 한 스텝은 원소마다 :math:`\theta, g, m, v` 를 읽고 :math:`\theta, m, v` 를 써야 하므로,
 # float32에서 파라미터 하나에 최소 28바이트가 메모리를 오갑니다. 한 스텝이 훑는 만큼의
 # 메모리(:math:`\theta, g, m, v`)를 복사하는 속도(읽기와 쓰기를 합친 바이트/초)로 그
-# 바이트 수를 나누면, 어떤 구현도 넘을 수 없는 한 스텝의 하한이 나옵니다.
+# 바이트 수를 나누면 한 스텝에 걸리는 시간의 하한을 어림할 수 있습니다. 복사와 Adam은
+# 읽기와 쓰기의 비율이 달라 정확한 하한은 아니지만, 어떤 구현도 이보다 크게 빠를 수는
+# 없습니다.
 
 numel = sum(torch.Size(shape).numel() for shape in SHAPES["MLP 784-512-512-10\n(6 tensors)"])
 # theta, g, m, v: copy 2N floats into 2N others to stream through as much memory
@@ -106,7 +108,7 @@ print(f"Adam memory bound for the MLP: {bound_ms:.3f} ms per step")
 # %%
 # 막대그래프
 # --------------------------------
-# 세로축은 로그 눈금입니다. 점선이 위에서 구한 메모리 대역폭 하한입니다. 두 경우 모두
+# 세로축은 로그 눈금입니다. 점선이 위에서 어림한 메모리 대역폭 하한입니다. 두 경우 모두
 # 원소 수가 약 67만 개로 같으므로 하한도 같습니다.
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained", sharey=True)

@@ -57,5 +57,7 @@ def test_throughput_benchmark(tmp_path: Path, quick_env: dict[str, str]) -> None
 
 def test_docs_build_benchmark(tmp_path: Path, quick_env: dict[str, str]) -> None:
     results = run("docs_build", tmp_path, quick_env)
-    assert results["cold_s"] > results["no_change_s"] > 0
-    assert results["english_edition_adds_s"] > 0
+    cold, no_change = results["cold_s"], results["no_change_s"]
+    for timings in (cold, no_change):
+        assert timings["total"] >= timings["ko"] + timings["en"] > 0
+    assert cold["total"] > no_change["total"]
