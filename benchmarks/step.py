@@ -136,14 +136,13 @@ def measure(smoke: bool) -> dict[str, Any]:
                     row["adam_GBps"] = ADAM_BYTES_PER_PARAMETER * numel / seconds / 1e9
                 rows.append(row)
                 print(f"{problem:5s} {name:8s} {implementation:15s} {row['ms']:8.3f} ms")
+    loops = {
+        (r["problem"], r["optimizer"]): r["ms"]
+        for r in rows
+        if r["implementation"] == "torch for-loop"
+    }
     for row in rows:
-        loop = next(
-            r["ms"]
-            for r in rows
-            if (r["problem"], r["optimizer"], r["implementation"])
-            == (row["problem"], row["optimizer"], "torch for-loop")
-        )
-        row["vs_torch_for_loop"] = row["ms"] / loop
+        row["vs_torch_for_loop"] = row["ms"] / loops[row["problem"], row["optimizer"]]
     # An Adam step streams through θ, g, m and v: copy a buffer that large (2N floats to
     # 2N others) to get the bandwidth at that working-set size.
     numel = sum(torch.Size(s).numel() for s in SHAPES["mlp"])

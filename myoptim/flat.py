@@ -76,18 +76,14 @@ class Flattened:
         size = sum(p.numel() for p in self.params)
         self.buffer = torch.empty(size, dtype=first.dtype, device=first.device, requires_grad=True)
         self.buffer.grad = torch.zeros_like(self.buffer)
-        self._views: list[tuple[torch.Tensor, torch.Tensor]] = []  # (data, grad) per parameter
-        offset = 0
+        datas, grads = self.views(self.buffer.detach()), self.views(self.buffer.grad)
         with torch.no_grad():
-            for p in self.params:
-                data = self.buffer.detach()[offset : offset + p.numel()].view(p.shape)
-                grad = self.buffer.grad[offset : offset + p.numel()].view(p.shape)
+            for p, data, grad in zip(self.params, datas, grads, strict=True):
                 data.copy_(p)
                 if p.grad is not None:
                     grad.copy_(p.grad)
                 p.data, p.grad = data, grad
-                self._views.append((data, grad))
-                offset += p.numel()
+        self._views = list(zip(datas, grads, strict=True))  # (data, grad) per parameter
         self.optimizer = optimizer([self.buffer], **hyperparameters)
 
     def views(self, flat: torch.Tensor) -> list[torch.Tensor]:

@@ -27,11 +27,6 @@ def quick_env(data_root: Path) -> dict[str, str]:
     return {**os.environ, "MYOPTIM_QUICK": "1", "MYOPTIM_DATA": str(data_root), "MPLBACKEND": "Agg"}
 
 
-def all_pages(root: Path) -> list[Path]:
-    """Every HTML page below root (the theme also copies HTML templates into _static/)."""
-    return sorted(p for p in root.rglob("*.html") if "_static" not in p.relative_to(root).parts)
-
-
 def copy_project(target: Path) -> Path:
     """Copy what the book is built from, without anything a build generated."""
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from bs4 import BeautifulSoup
 from check_links import broken_internal_links
-from conftest import all_pages
+from check_links import pages as all_pages
 
 import myoptim
 

@@ -23,7 +23,8 @@ from urllib.parse import urljoin
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import ROOT, all_pages
+from check_links import pages as all_pages
+from conftest import ROOT
 from playwright import sync_api as pw
 
 pytestmark = pytest.mark.browser

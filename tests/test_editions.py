@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 from bs4 import BeautifulSoup
-from conftest import ROOT, all_pages
+from check_links import pages as all_pages
+from conftest import ROOT
 from korean_search import SearchKorean, without_particle
 
 CATALOGS = ROOT / "docs" / "locale" / "en" / "LC_MESSAGES"
