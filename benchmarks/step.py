@@ -5,7 +5,9 @@
 For every optimizer of the chapter, on two sets of parameters of the same total size —
 the chapter's MLP (784-512-512-10: 0.67 M parameters in 6 tensors) and 1000 tensors of 670
 — it times ``step()`` of myoptim's class, of myoptim's class behind ``Flattened`` (the fast
-path, section 3.7), and of its torch.optim counterpart with ``foreach=False`` (the for-loop
+path, section 3.7), compiled into one loop over the buffer (``compile=True``; for Adam,
+``MyCompiledAdam``, section 3.7.3; Adam compiled as written is timed too), and of its
+torch.optim counterpart with ``foreach=False`` (the for-loop
 myoptim follows), ``foreach=True`` and, where torch has one, ``fused=True``. It reports the
 median time per step, the ratio to torch's for-loop, and the memory one step allocates
 (temporaries; the state is allocated before). It also measures this machine's memory
@@ -33,7 +35,16 @@ from report import RESULTS, save
 from torch.profiler import ProfilerActivity, profile
 
 import myoptim
-from myoptim import Flattened, MyAdaGrad, MyAdam, MyOptimizer, MyRMSProp, MySGD, MySGDMomentum
+from myoptim import (
+    Flattened,
+    MyAdaGrad,
+    MyAdam,
+    MyCompiledAdam,
+    MyOptimizer,
+    MyRMSProp,
+    MySGD,
+    MySGDMomentum,
+)
 
 SHAPES = {
     "mlp": [(512, 784), (512,), (512, 512), (512,), (10, 512), (10,)],
@@ -52,7 +63,13 @@ TORCH_OPTIONS = {
     "torch foreach": {"foreach": True},
     "torch fused": {"fused": True},
 }
-IMPLEMENTATIONS = ["myoptim", "myoptim flat", *TORCH_OPTIONS]
+IMPLEMENTATIONS = [
+    "myoptim",
+    "myoptim flat",
+    "myoptim compiled",
+    "Adam compiled as written",
+    *TORCH_OPTIONS,
+]
 ADAM_BYTES_PER_PARAMETER = 7 * 4  # read θ, g, m, v; write θ, m, v (float32)
 
 
@@ -65,7 +82,9 @@ def make_params(shapes: list[tuple[int, ...]]) -> list[torch.Tensor]:
 
 
 def available(name: str, implementation: str) -> bool:
-    """Whether torch has this implementation of the optimizer (RMSprop has no fused one)."""
+    """Whether this implementation exists (RMSprop has no fused one in torch)."""
+    if implementation == "Adam compiled as written":
+        return name == "Adam"
     options = TORCH_OPTIONS.get(implementation, {})
     return options.keys() <= inspect.signature(OPTIMIZERS[name][1]).parameters.keys()
 
@@ -79,9 +98,14 @@ def make_step(name: str, implementation: str, shapes: list[tuple[int, ...]]) -> 
         optimizer = ours(params, **hyperparameters)
     elif implementation == "myoptim flat":
         optimizer = Flattened(ours, params, **hyperparameters)
+    elif implementation == "myoptim compiled" and ours is MyAdam:
+        optimizer = Flattened(MyCompiledAdam, params, **hyperparameters)
+    elif implementation in ("myoptim compiled", "Adam compiled as written"):
+        optimizer = Flattened(ours, params, compile=True, **hyperparameters)
     else:
         optimizer = theirs(params, **hyperparameters, **TORCH_OPTIONS[implementation])
-    optimizer.step()  # torch allocates its state on the first step: time the ones after
+    for _ in range(2):  # torch allocates its state on the first step, compiling takes two
+        optimizer.step()
     return optimizer.step
 
 

@@ -1,12 +1,15 @@
 """myoptim: the optimizers of the chapter, built on one small base class.
 
 Each optimizer matches its ``torch.optim`` counterpart (with ``foreach=False``) bit
-for bit; the docstrings say where the code departs from the textbook formula.
+for bit; the docstrings say where the code departs from the textbook formula. The
+compiled fast path (``MyCompiledAdam``, ``Flattened(..., compile=True)``) agrees to
+rounding.
 """
 
 from myoptim.adagrad import MyAdaGrad
 from myoptim.adam import MyAdam
 from myoptim.base import MyOptimizer
+from myoptim.compiled_adam import MyCompiledAdam
 from myoptim.flat import Flattened
 from myoptim.momentum import MySGDMomentum
 from myoptim.rmsprop import MyRMSProp
@@ -16,6 +19,7 @@ __all__ = [
     "Flattened",
     "MyAdaGrad",
     "MyAdam",
+    "MyCompiledAdam",
     "MyOptimizer",
     "MyRMSProp",
     "MySGD",

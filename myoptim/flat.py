@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -41,6 +42,13 @@ class Flattened:
         optimizer: the optimizer class, e.g. ``MyAdam``.
         params: the tensors to optimize, e.g. ``model.parameters()``. Tensors that do not
             require grad are left out (they would never get a gradient).
+        compile: compile the optimizer's update with ``torch.compile``, which fuses its
+            operations into one loop over the buffer (section 3.7.3). The first steps
+            compile, which takes seconds and needs a C++ compiler; torch.compile keeps 8
+            compiled variants per optimizer class, so at most 8 such optimizers of one
+            class live in one process. Default ``False``. For Adam, use
+            :class:`~myoptim.MyCompiledAdam` without ``compile`` instead: compiled as
+            written, ``MyAdam`` is slower than not compiled.
         **hyperparameters: passed to ``optimizer``, e.g. ``lr=1e-3``; the optimizer's
             defaults otherwise.
 
@@ -61,7 +69,12 @@ class Flattened:
     """
 
     def __init__(
-        self, optimizer: type[MyOptimizer], params: Iterable[torch.Tensor], **hyperparameters: Any
+        self,
+        optimizer: type[MyOptimizer],
+        params: Iterable[torch.Tensor],
+        *,
+        compile: bool = False,
+        **hyperparameters: Any,
     ) -> None:
         self.params = [p for p in _check_params(params) if p.requires_grad]
         if not self.params:
@@ -85,6 +98,13 @@ class Flattened:
                 p.data, p.grad = data, grad
         self._views = list(zip(datas, grads, strict=True))  # (data, grad) per parameter
         self.optimizer = optimizer([self.buffer], **hyperparameters)
+        self._compiled = compile
+        update = type(self.optimizer)._update_param
+        if compile:
+            # Compiled per class, not per bound method: torch.compile keeps at most 8
+            # variants of one function, and every bound method shares one wrapper.
+            update = torch.compile(update, fullgraph=True, dynamic=True)
+        self._update = functools.partial(update, self.optimizer)
 
     def views(self, flat: torch.Tensor) -> list[torch.Tensor]:
         """Split a buffer-sized tensor (a state such as Adam's ``m``) into per-parameter views."""
@@ -110,7 +130,9 @@ class Flattened:
                     "buffer (model.zero_grad(), an assignment to .grad or .data, or "
                     "model.to() replaced it); zero gradients with this optimizer's zero_grad()"
                 )
-        self.optimizer.step()
+        assert self.buffer.grad is not None
+        with torch.no_grad():
+            self._update(self.buffer, self.buffer.grad)
 
     def state_dict(self) -> dict[str, Any]:
         """The wrapped optimizer's state dict, for :meth:`load_state_dict`."""
@@ -121,4 +143,5 @@ class Flattened:
         self.optimizer.load_state_dict(state_dict)
 
     def __repr__(self) -> str:
-        return f"Flattened({self.optimizer!r}, {len(self.params)} parameters)"
+        compiled = ", compiled" if self._compiled else ""
+        return f"Flattened({self.optimizer!r}, {len(self.params)} parameters{compiled})"

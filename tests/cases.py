@@ -97,6 +97,27 @@ def make_params(dtype: torch.dtype, seed: int = 0) -> list[torch.Tensor]:
     ]
 
 
+def mlp() -> torch.nn.Module:
+    """A small seeded network: the same weights on every call."""
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+
+
+def train(model: torch.nn.Module, optimizer: Any, steps: int = 50) -> list[float]:
+    """Full-batch training on a fixed random problem; the loss of every step."""
+    torch.manual_seed(1)
+    dtype = next(model.parameters()).dtype
+    x, y = torch.randn(64, 8, dtype=dtype), torch.randint(0, 3, (64,))
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
 def gradient_stream(params: list[torch.Tensor], steps: int, seed: int = 1):
     """Yield, per step, one gradient per parameter (None where it gets none).
 

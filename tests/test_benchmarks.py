@@ -33,11 +33,19 @@ def test_step_benchmark(tmp_path: Path, quick_env: dict[str, str]) -> None:
     rows = {(r["problem"], r["optimizer"], r["implementation"]): r for r in results["rows"]}
     for problem in ("mlp", "small"):
         for optimizer in ("SGD", "Momentum", "Adam", "AdaGrad", "RMSProp"):
-            for implementation in ("myoptim", "myoptim flat", "torch for-loop", "torch foreach"):
+            for implementation in (
+                "myoptim",
+                "myoptim flat",
+                "myoptim compiled",
+                "torch for-loop",
+                "torch foreach",
+            ):
                 row = rows[problem, optimizer, implementation]
                 assert row["ms"] > 0
                 assert row["parameter_bytes"] == 4 * (669_706 if problem == "mlp" else 67_000)
         assert (problem, "Adam", "torch fused") in rows
+        assert (problem, "Adam", "Adam compiled as written") in rows
+        assert (problem, "SGD", "Adam compiled as written") not in rows
         assert rows[problem, "Adam", "torch for-loop"]["vs_torch_for_loop"] == 1
     # MyAdam's temporaries: at least one parameter-sized tensor (the denominator) per step
     assert rows["mlp", "Adam", "myoptim"]["allocated_bytes"] >= 669_706 * 4

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from cases import CASES, DTYPES, Case, copy_params, gradient_stream, make_params
-from torch import nn
+from cases import CASES, DTYPES, Case, copy_params, gradient_stream, make_params, mlp, train
 
 from myoptim import Flattened, MyAdam, MySGD
-
-
-def mlp() -> nn.Module:
-    torch.manual_seed(0)
-    return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -58,19 +52,6 @@ def test_backward_fills_the_buffer_and_zero_grad_clears_it() -> None:
     assert all(not torch.equal(b, p) for b, p in zip(before, model.parameters(), strict=True))
     optimizer.zero_grad()
     assert all(not p.grad.any() for p in model.parameters())
-
-
-def train(model: nn.Module, optimizer: Flattened | MyAdam, steps: int = 50) -> list[float]:
-    torch.manual_seed(1)
-    x, y = torch.randn(64, 8), torch.randint(0, 3, (64,))
-    losses = []
-    for _ in range(steps):
-        optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
 
 
 def test_training_gives_the_same_losses_as_the_plain_optimizer() -> None:

@@ -1,0 +1,130 @@
+"""The compiled fast path: Flattened(..., compile=True) and MyCompiledAdam.
+
+Compiled loops keep intermediate values in registers and round differently from
+torch's separate operations, so these compare to rounding (float32: ``rtol=atol=1e-5``,
+the margin measured in the notes; float64: ``assert_close``'s defaults).
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from cases import (
+    CASES,
+    DTYPES,
+    TABLE,
+    Case,
+    copy_params,
+    gradient_stream,
+    make_params,
+    mlp,
+    set_grads,
+    train,
+)
+
+from myoptim import Flattened, MyAdam, MyCompiledAdam
+
+ADAM = TABLE["adam-custom"]
+
+
+def assert_near(actual: torch.Tensor, expected: torch.Tensor, what: str) -> None:
+    tolerance = {"rtol": 1e-5, "atol": 1e-5} if actual.dtype == torch.float32 else {}
+    torch.testing.assert_close(actual, expected, **tolerance, msg=lambda m: f"{what}: {m}")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_compiled_step_matches_the_eager_one(case: Case) -> None:
+    """Every optimizer of the chapter, compiled as written, computes what it computes eagerly."""
+    compiled_params, eager_params = make_params(torch.float32), make_params(torch.float32)
+    compiled = Flattened(case.optimizer, compiled_params, compile=True, **case.kwargs)
+    eager = Flattened(case.optimizer, eager_params, **case.kwargs)
+    for grads in gradient_stream(compiled_params, steps=50):
+        for flat, params in ((compiled, compiled_params), (eager, eager_params)):
+            for p, g in zip(params, grads, strict=True):
+                if p.requires_grad:  # in place: p.grad is a view of the buffer
+                    p.grad.copy_(torch.zeros_like(p) if g is None else g)
+            flat.step()
+    assert_near(compiled.buffer, eager.buffer, "parameters")
+    for name, value in eager.optimizer.state.get(eager.buffer, {}).items():
+        other = compiled.optimizer.state[compiled.buffer][name]
+        if isinstance(value, torch.Tensor):
+            assert_near(other, value, f"state {name!r}")
+        else:
+            assert other == value, name
+    assert repr(compiled).endswith("parameters, compiled)")
+
+
+def test_compiled_adam_matches_torch_adam() -> None:
+    """Per parameter, with gradients that skip a parameter on some steps, 300 steps.
+
+    float32 only: each dtype and layout of parameter compiles a loop of its own, and
+    torch.compile keeps 8; float64 runs through ``Flattened`` below.
+    """
+    mine_params = make_params(torch.float32)
+    their_params = copy_params(mine_params)
+    mine = MyCompiledAdam(mine_params, **ADAM.kwargs)
+    theirs = ADAM.make_torch(their_params)
+    for grads in gradient_stream(mine_params, steps=300):
+        set_grads(mine_params, grads)
+        set_grads(their_params, grads)
+        mine.step()
+        theirs.step()
+    for i, (p, q) in enumerate(zip(mine_params, their_params, strict=True)):
+        assert_near(p, q, f"parameter {i}")
+        if p.requires_grad:
+            state, their_state = mine.state[p], theirs.state[q]
+            assert state["t"] == their_state["step"].item()
+            assert_near(state["m"], their_state["exp_avg"], f"m of parameter {i}")
+            assert_near(state["v"], their_state["exp_avg_sq"], f"v of parameter {i}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_compiled_adam_trains_a_model_like_adam(dtype: torch.dtype) -> None:
+    model, twin = mlp().to(dtype), mlp().to(dtype)
+    compiled = train(model, Flattened(MyCompiledAdam, model.parameters(), lr=1e-2))
+    plain = train(twin, Flattened(MyAdam, twin.parameters(), lr=1e-2))
+    tolerance = {"rtol": 1e-4, "atol": 1e-5} if dtype == torch.float32 else {}
+    torch.testing.assert_close(compiled, plain, **tolerance)
+    assert compiled[-1] < 0.6 * compiled[0]
+
+
+def test_compiled_adam_resumes_from_a_state_dict() -> None:
+    grads = list(gradient_stream(make_params(torch.float32), steps=20))
+    uninterrupted = MyCompiledAdam(make_params(torch.float32), lr=1e-2)
+    first = MyCompiledAdam(make_params(torch.float32), lr=1e-2)
+    for step, grad in enumerate(grads):
+        set_grads(uninterrupted.params, grad)
+        uninterrupted.step()
+        if step < 10:
+            set_grads(first.params, grad)
+            first.step()
+    resumed = MyCompiledAdam(copy_params(first.params), lr=1e-2)
+    resumed.load_state_dict(first.state_dict())
+    for grad in grads[10:]:
+        set_grads(resumed.params, grad)
+        resumed.step()
+    for p, q in zip(resumed.params, uninterrupted.params, strict=True):
+        assert torch.equal(p, q)
+    with pytest.raises(ValueError, match="cannot load a state dict saved by MyAdam"):
+        resumed.load_state_dict(MyAdam(copy_params(first.params)).state_dict())
+
+
+def test_changing_hyperparameters_compiles_nothing_new() -> None:
+    """They enter the loop as tensors: a schedule of 12 values stays within torch.compile's
+    limit of 8 variants, which ``fullgraph=True`` turns into an error."""
+    w = torch.ones(5, requires_grad=True)
+    optimizer = MyCompiledAdam([w])
+    for step in range(12):
+        optimizer.lr, optimizer.beta1, optimizer.beta2 = 0.1 / (step + 1), 0.5 + step / 30, 0.99
+        optimizer.eps = 10.0 ** -(step + 1)
+        w.grad = torch.full_like(w, step + 1.0)
+        optimizer.step()
+    assert optimizer.state[w]["t"] == 12
+
+
+def test_compiled_adam_validates_like_adam() -> None:
+    with pytest.raises(ValueError, match=r"Invalid beta parameter at index 0: 1\.0"):
+        MyCompiledAdam([torch.zeros(2, requires_grad=True)], beta1=1.0)
+    assert repr(MyCompiledAdam([torch.zeros(2, requires_grad=True)])) == (
+        "MyCompiledAdam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08)"
+    )
