@@ -30,7 +30,7 @@ from myoptim import Flattened, MyAdam, MyCompiledAdam
 
 torch.set_num_threads(1)
 # MYOPTIM_QUICK=1 shrinks every example to a few seconds (the test suite uses it).
-BUDGET = 0.05 if os.environ.get("MYOPTIM_QUICK") == "1" else 0.4  # seconds per measurement
+BUDGET = 0.05 if os.environ.get("MYOPTIM_QUICK") == "1" else 0.3  # seconds per measurement
 
 SHAPES = {
     "MLP 784-512-512-10\n(6 tensors)": [(512, 784), (512,), (512, 512), (512,), (10, 512), (10,)],
