@@ -7,9 +7,9 @@ the chapter's MLP (784-512-512-10: 0.67 M parameters in 6 tensors) and 1000 tens
 — it times ``step()`` of myoptim's class, of myoptim's class behind ``Flattened`` (the fast
 path, section 3.7), compiled into one loop over the buffer (``compile=True``; for Adam,
 ``MyCompiledAdam``, section 3.7.3; Adam compiled as written is timed too), and of its
-torch.optim counterpart with ``foreach=False`` (the for-loop
-myoptim follows), ``foreach=True`` and, where torch has one, ``fused=True``. It reports the
-median time per step, the ratio to torch's for-loop, and the memory one step allocates
+torch.optim counterpart with ``foreach=False`` (the for-loop myoptim follows),
+``foreach=True`` and, where torch has one, ``fused=True``. It reports the median time per
+step, the ratio to torch's for-loop, and the memory one step allocates
 (temporaries; the state is allocated before). It also measures this machine's memory
 bandwidth, which bounds an Adam step from below: the step must read θ, g, m, v and write θ,
 m, v, 28 bytes per float32 parameter.
