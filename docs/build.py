@@ -2,8 +2,10 @@
 
     python docs/build.py [--out DIR] [sphinx-build options]
 
-writes DIR/ko/ (the Korean source), DIR/en/ (translated with docs/locale/en) and DIR/index.html,
-which sends readers to the Korean edition. DIR defaults to docs/_build/html. The English build
+writes DIR/ko/ (the Korean source), DIR/en/ (translated with docs/locale/en), DIR/index.html,
+which sends readers to the Korean edition, and what a host and search engines look for at the
+site's root: 404.html (the Korean edition's, whose links are absolute), sitemap.xml (every
+page, with its other edition) and robots.txt. DIR defaults to docs/_build/html. The English build
 runs after the Korean one and reuses its execution: the notebook cache and the gallery's
 outputs are shared, so no code runs twice.
 
@@ -17,8 +19,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 DOCS = Path(__file__).resolve().parent
+sys.path[:0] = [str(DOCS), str(DOCS / "_ext")]
+from addresses import site_url  # noqa: E402
+from check_links import pages  # noqa: E402
+
 EDITIONS_DIR = DOCS / "_build" / "editions"
 SITE = DOCS / "_build" / "html"  # the site, unless --out says otherwise
 EDITIONS = {"ko": "옵티마이저 직접 만들기", "en": "Building Optimizers from Scratch"}  # and titles
@@ -40,6 +47,9 @@ def main() -> None:
     args, sphinx_options = parser.parse_known_args()
     for language, title in EDITIONS.items():
         print(f"--- building the {language} edition", flush=True)
+        # Sphinx copies the static files anew every build but never deletes one: a file
+        # that is no longer used (say, MathJax once math is typeset at build time) would stay.
+        shutil.rmtree(EDITIONS_DIR / language / "_static", ignore_errors=True)
         command = [
             sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html",
             "-D", f"language={language}", "-D", f"html_title={title}",
@@ -51,7 +61,35 @@ def main() -> None:
         shutil.rmtree(args.out / language, ignore_errors=True)
         shutil.copytree(EDITIONS_DIR / language, args.out / language)
     (args.out / "index.html").write_text(REDIRECT, encoding="utf-8")
+    shutil.copy(args.out / "ko" / "404.html", args.out / "404.html")
+    (args.out / "sitemap.xml").write_text(sitemap(args.out), encoding="utf-8")
+    robots = f"User-agent: *\nAllow: /\nSitemap: {site_url()}sitemap.xml\n"
+    (args.out / "robots.txt").write_text(robots, encoding="utf-8")
     print(f"The book is at {(args.out / 'index.html').as_uri()}")
+
+
+def sitemap(site: Path) -> str:
+    """Every page a search engine should index, each with its counterpart in the other edition."""
+    base = site_url()
+    names = [
+        page.relative_to(site / "ko").as_posix()
+        for page in pages(site / "ko")
+        if page.name not in ("search.html", "404.html")
+    ]
+    entries = []
+    for name in names:
+        for edition in EDITIONS:
+            links = "".join(
+                f'<xhtml:link rel="alternate" hreflang="{other}" '
+                f"href={quoteattr(f'{base}{other}/{name}')}/>"
+                for other in EDITIONS
+            )
+            entries.append(f"<url><loc>{base}{edition}/{name}</loc>{links}</url>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        'xmlns:xhtml="http://www.w3.org/1999/xhtml">\n' + "\n".join(entries) + "\n</urlset>\n"
+    )
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
     python docs/check_links.py [SITE] [--external {auto,yes,no}]
 
 SITE defaults to docs/_build/html (what ``nox -s docs`` builds). Internal: every address on
-every page of both editions that stays on the site (links, images, scripts, stylesheets)
-must name a file of the site, and a #fragment an element of that page. External: each
+every page of both editions that stays on the site (links, images, scripts, stylesheets) must
+name a file of the site, and a #fragment an element of that page. Addresses on the site that
+are written out whole (canonical and hreflang links, the 404 page's) count as internal: they
+must name a file of the site as it is built, before it is published. External: each
 distinct http(s) address is requested once; with ``--external auto`` (the default) only when
 one of the linked hosts can be reached, so an offline machine checks what it can and says so.
 """
@@ -19,15 +21,19 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
+from addresses import site_url
 
 SITE = Path(__file__).resolve().parent / "_build" / "html"  # where build.py puts the site
 ADDRESSES = (("a", "href"), ("img", "src"), ("script", "src"), ("link", "href"))
 TIMEOUT = 20  # seconds per request
 USER_AGENT = "Mozilla/5.0 (compatible; myoptim-linkcheck)"  # some hosts refuse Python's own
 REFUSE_HEAD = {"HTTP 403", "HTTP 405", "HTTP 501"}  # from servers that only take GET
+OUTSIDE = Path("/nonexistent/outside-the-site")  # names no file
 
 
 def pages(site: Path) -> list[Path]:
@@ -49,15 +55,27 @@ def has_id(page: Path, fragment: str) -> bool:
     return parse(page).find(id=unquote(fragment)) is not None
 
 
+def on_site(page: Path, site: Path, address: str) -> Path | None:
+    """The file of the site that an address on a page names once the site is served at its
+    address (addresses.site_url), or None if it leads off the site's host."""
+    base = site_url()
+    url = urljoin(base + page.relative_to(site).as_posix(), address)
+    if url.startswith(base):
+        return site / unquote(urlsplit(url).path).removeprefix(urlsplit(base).path)
+    if urlsplit(url).netloc == urlsplit(base).netloc:
+        return OUTSIDE  # the site's host, but above the site: nothing there is the site's
+    return None
+
+
 def broken_internal_links(site: Path) -> list[str]:
     """Each address on the site that names a missing file or anchor, as 'page: address'."""
     broken = []
     for page in pages(site):
         for address in addresses(page):
             url = urlsplit(address)
-            if url.scheme or url.netloc:
+            target = on_site(page, site, address)
+            if target is None:
                 continue
-            target = (page.parent / unquote(url.path)).resolve() if url.path else page
             if not target.is_file():
                 broken.append(f"{page.relative_to(site)}: {address} (no such file)")
             elif url.fragment and target.suffix == ".html" and not has_id(target, url.fragment):
@@ -66,11 +84,14 @@ def broken_internal_links(site: Path) -> list[str]:
 
 
 def external_links(site: Path) -> dict[str, list[str]]:
-    """Each http(s) address on the site, with the pages that use it."""
+    """Each http(s) address off the site, with the pages that use it."""
     links: dict[str, list[str]] = {}
     for page in pages(site):
         for address in addresses(page):
-            if urlsplit(address).scheme in ("http", "https"):
+            if (
+                urlsplit(address).scheme in ("http", "https")
+                and on_site(page, site, address) is None
+            ):
                 links.setdefault(address.split("#")[0], []).append(str(page.relative_to(site)))
     return links
 

@@ -3,13 +3,14 @@
 import hashlib
 import os
 import sys
-from importlib.metadata import distribution
 from pathlib import Path
 
 import myoptim
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+import addresses  # noqa: E402 (the site's addresses, from the repository's)
+import web  # noqa: E402
 
 project = "myoptim"
 author = "myoptim authors"
@@ -31,8 +32,13 @@ extensions = [
     "sphinx_proof",
     "sphinxcontrib.bibtex",
     "sphinx_gallery.gen_gallery",
+    "sphinx_copybutton",
+    "notfound.extension",
+    "sphinxext.opengraph",
     "korean_search",
     "gallery_i18n",
+    "math_svg",
+    "web",
 ]
 # sphinx-gallery writes notebooks next to its pages; myst-nb must not read them as pages.
 exclude_patterns = ["_build", "_templates", "auto_examples/*.ipynb"]
@@ -57,8 +63,13 @@ nb_execution_timeout = 300
 nb_ipywidgets_js = {}  # no widgets: keep require.js and friends (CDN scripts) off the pages
 
 # The gallery (../gallery) runs at every build; an example runs again when it changed, when
-# myoptim changed, or when MYOPTIM_QUICK (seconds-long runs, for writing and tests) flips.
-_gallery_key = _package_hash + ("-quick" if os.environ.get("MYOPTIM_QUICK") == "1" else "")
+# myoptim changed, when its notebooks' first cell changed (it names the repository), or when
+# MYOPTIM_QUICK (seconds-long runs, for writing and tests) flips.
+_install_cell = web.install_cell()
+_gallery_key = "-".join(
+    [_package_hash, hashlib.sha256(_install_cell.encode()).hexdigest()[:8]]
+    + (["quick"] if os.environ.get("MYOPTIM_QUICK") == "1" else [])
+)
 _gallery_key_file = ROOT / "docs/auto_examples/.build-key"
 _gallery_stale = not _gallery_key_file.exists() or _gallery_key_file.read_text() != _gallery_key
 _gallery_key_file.parent.mkdir(exist_ok=True)
@@ -72,6 +83,7 @@ sphinx_gallery_conf = {
     "backreferences_dir": "gen_modules/backreferences",
     "write_computation_times": False,  # its page loads scripts from CDNs
     "min_reported_time": float("inf"),  # no "Total running time": it changes every build
+    "first_notebook_cell": _install_cell,  # so that the notebooks run on Colab
 }
 
 autodoc_member_order = "bysource"
@@ -83,19 +95,27 @@ bibtex_reference_style = "author_year"
 
 html_theme = "sphinx_book_theme"
 html_title = "옵티마이저 직접 만들기"
-html_static_path = [
-    "_static",
-    # MathJax 3 served from the site itself, so math renders offline and behind firewalls.
-    str(distribution("sphinx-mathjax-offline").locate_file("sphinx-mathjax-offline/static")),
-]
+html_static_path = ["_static"]
 html_css_files = ["book.css"]
-html_js_files = ["search.js"]
-mathjax_path = "mathjax/tex-chtml.js"
+html_js_files = ["book.js"]
+html_favicon = "_static/favicon.svg"
 templates_path = ["_templates"]
 html_domain_indices = ["py-modindex"]  # not sphinx-proof's untranslated list of box labels
 html_theme_options = {
     "show_toc_level": 2,
     "article_header_end": ["language-switcher.html", "article-header-buttons.html"],
+    "repository_url": addresses.repository(),
+    "use_repository_button": True,
+    "use_fullscreen_button": False,  # a phone has no use for it, and its header no room
 }
 # The theme's default, "", makes its script log an error on a reader's first visit.
 html_context = {"default_mode": "auto"}
+
+# Copy buttons on code, not on outputs; what is copied leaves out prompts and outputs.
+copybutton_selector = "div:not(.output) > div.highlight pre"
+copybutton_exclude = ".linenos, .gp, .go"
+# Link previews and search results: each page's first paragraph (web.py sets the addresses).
+ogp_enable_meta_description = True
+ogp_social_cards = {"enable": False}  # cards drawn with matplotlib, in a font without Hangul
+ogp_image = "_images/sphx_glr_plot_optimizer_paths_001.png"
+ogp_custom_meta_tags = ['<meta name="twitter:card" content="summary_large_image">']

@@ -36,6 +36,7 @@ def copy_project(target: Path) -> Path:
 
     for folder in ("docs", "gallery", "myoptim"):
         shutil.copytree(ROOT / folder, target / folder, ignore=generated)
+    shutil.copy(ROOT / "pyproject.toml", target)  # the repository's address (docs/_ext/web.py)
     return target
 
 

@@ -9,8 +9,10 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from addresses import site_url
 from check_links import broken_internal_links, check, external_links, reachable
 from conftest import ROOT
 
@@ -71,6 +73,30 @@ def closed_port() -> str:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Server)
     server.server_close()  # nothing listens there any more
     return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def test_addresses_written_out_whole_are_checked_as_the_site_serves_them(tmp_path: Path) -> None:
+    """Canonical and hreflang links name the published site; the 404 page's links start at the
+    host's root. Both must name a file of the site as built."""
+    base = site_url()
+    root = urlsplit(base).path
+    site = make_site(
+        tmp_path,
+        {
+            "ko/index.html": f'<link rel="canonical" href="{base}ko/index.html">'
+            f'<link rel="alternate" hreflang="en" href="{base}en/gone.html">',
+            "404.html": f'<a href="{root}ko/index.html">home</a> <a href="{root}ko/x.html">x</a>'
+            '<a href="/ko/index.html">above the site</a>',
+        },
+    )
+    assert sorted(broken_internal_links(site)) == sorted(
+        [
+            f"404.html: {root}ko/x.html (no such file)",
+            "404.html: /ko/index.html (no such file)",
+            f"ko/index.html: {base}en/gone.html (no such file)",
+        ]
+    )
+    assert external_links(site) == {}  # none of them is requested over the network
 
 
 def test_external_links_are_requested(host: str) -> None:

@@ -1,0 +1,276 @@
+"""What a page of the hosted book needs beyond the theme.
+
+- The site's addresses (addresses.py): canonical links, links between the two editions of each
+  page (hreflang), the 404 page's links, the Colab links.
+- A page that renders before its scripts run: every script file is deferred but the one that
+  inline scripts read (documentation_options.js), and a page loads only the stylesheets it uses.
+- The 404 page's links are absolute, as the page is served at any missing address.
+- Every figure has its size (no layout shift), loads lazily, and links to its full-size image,
+  which a phone can zoom into.
+- In the Korean edition, the API's docstrings are marked as English (``lang="en"``), so that
+  screen readers pronounce them as English.
+- An "Open in Colab" link on every gallery example, whose notebook's first cell installs myoptim.
+- ``{{ repository }}`` in a page's code, and the role ``{repository}`text```, give the address.
+- The published folder keeps only files a page can request: no source maps, no icon font or
+  script (book.css draws the icons, so the theme's stylesheet loses its table of them), no
+  message catalogs of the theme.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from addresses import github_name, repository, site_url
+from docutils import nodes
+from markupsafe import Markup
+from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.locale import get_translation
+from sphinx.util.images import get_image_size
+from sphinx.writers.html5 import HTML5Translator
+from sphinx_gallery.directives import depart_imgsg_html, imgsgnode, visit_imgsg_html
+
+EDITIONS = ("ko", "en")
+LOCALES = {"ko": "ko_KR", "en": "en_US"}  # OpenGraph's form of the language
+COLAB_BRANCH = "notebooks"  # where the workflow publishes the examples' notebooks for Colab
+OPEN_IN_COLAB = {"ko": "Colab에서 열기", "en": "Open in Colab"}
+SEARCH_BAR_TEXT = {"ko": "검색...", "en": "Search..."}
+# For pages Sphinx makes without a source (indices, source listings), which have no paragraph
+# to describe them.
+DESCRIPTION = {
+    "ko": "{title}: 딥러닝 옵티마이저를 직접 만들며 배우는 실행 가능한 교재, "
+    "{book}의 한 페이지입니다.",
+    "en": "{title}: a page of {book}, an executable textbook on deep-learning optimizers.",
+}
+UNPUBLISHED = ["**/*.map", "scripts/fontawesome.js*", "vendor/fontawesome", "locales"]
+# Stylesheets that extensions add to every page, and the class of the elements they style.
+STYLESHEET_USERS = {
+    "_static/sg_gallery": "sphx-glr-",
+    "_static/proof.css": "proof",
+    "_static/mystnb.": "cell",
+    "_static/copybutton.css": "highlight",
+    "_static/pygments.css": "highlight",
+}
+# Font Awesome's table of icons inside the theme's stylesheet (55 KB): book.css draws icons.
+ICON_TABLE = re.compile(r"\.fa-[\w-]+(?::before)?\{--fa:[^}]*\}")
+
+
+def install_cell() -> str:
+    """The first cell of every example's notebook: install myoptim where it is missing."""
+    return (
+        "# On Colab, or wherever myoptim is not installed yet: install it from its repository.\n"
+        "import importlib.util\n"
+        "import subprocess\n"
+        "import sys\n"
+        "\n"
+        'if importlib.util.find_spec("myoptim") is None:\n'
+        f'    pip = [sys.executable, "-m", "pip", "install", "git+{repository()}"]\n'
+        "    subprocess.run(pip, check=True)"
+    )
+
+
+def colab_url(language: str, example: str) -> str:
+    owner, name = github_name()
+    return (
+        f"https://colab.research.google.com/github/{owner}/{name}/blob/{COLAB_BRANCH}/"
+        f"{language}/{example}.ipynb"
+    )
+
+
+def fill_addresses(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Write the repository's address where a page's code says {{ repository }}."""
+    source[0] = source[0].replace("{{ repository }}", repository())
+    source[0] = source[0].replace("{{ repository_name }}", github_name()[1])
+
+
+def repository_role(
+    name: str, rawtext: str, text: str, lineno: int, inliner: Any, *args: Any, **kwargs: Any
+) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+    """{repository}`text`: a link to the repository (the text stays translatable)."""
+    return [nodes.reference(rawtext, text, refuri=repository())], []
+
+
+def configure(app: Sphinx, config: Config) -> None:
+    """The addresses of this edition (its language is known only once -D options apply)."""
+    config.html_baseurl = f"{site_url()}{config.language}/"
+    config.html_theme_options = {
+        **config.html_theme_options,
+        "search_bar_text": SEARCH_BAR_TEXT[config.language],
+    }
+    config.ogp_site_url = config.html_baseurl
+    config.notfound_urls_prefix = f"{urlsplit(config.html_baseurl).path}"
+
+
+def size_images(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Give every image its size, so that the text does not jump when it arrives, and load it
+    only when the reader nears it. Sphinx then links each one to its full-size file (as it
+    does for any image with a size); a thumbnail of the gallery links to its example instead."""
+    for image in doctree.findall(nodes.image):
+        image.setdefault("loading", "lazy")
+        if "/images/thumb/" in image["uri"]:  # sphinx-gallery's thumbnails
+            image["classes"].append("no-scaled-link")
+        elif not any(key in image for key in ("width", "height", "scale")) and (
+            size := get_image_size(Path(app.srcdir) / image["uri"])
+        ):
+            image["width"], image["height"] = (str(n) for n in size)
+
+
+def visit_gallery_image(translator: HTML5Translator, node: imgsgnode) -> None:
+    """sphinx-gallery's figures (image-sg), sized, lazily loaded, linked to their file."""
+    start = len(translator.body)
+    visit_imgsg_html(translator, node)
+    img = "".join(translator.body[start:])
+    del translator.body[start:]
+    source = re.search(r'src="([^"]*)"', img)
+    size = get_image_size(Path(translator.builder.srcdir) / node["uri"].lstrip("/"))
+    if source is None or size is None:  # not what this function knows how to improve
+        translator.body.append(img)
+        return
+    width, height = size
+    img = img.replace("<img ", f'<img width="{width}" height="{height}" loading="lazy" ', 1)
+    translator.body.append(
+        f'<a class="reference internal image-reference" href="{source[1]}">{img}</a>'
+    )
+
+
+def absolute_404_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """The 404 page is served at whatever address was missing: its links cannot be relative."""
+    if docname != app.config.notfound_pagename:
+        return
+    for reference in doctree.findall(nodes.reference):
+        uri = reference.get("refuri", "")
+        if uri and "://" not in uri and not uri.startswith(("/", "#")):
+            reference["refuri"] = app.config.notfound_urls_prefix + uri
+
+
+def mark_english_docstrings(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    if app.config.language != "en":
+        for content in doctree.findall(addnodes.desc_content):
+            content["classes"].append("language-en")  # docutils writes it as lang="en"
+
+
+def add_colab_link(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    folder, _, example = docname.partition("/")
+    if folder != "auto_examples" or not example.startswith("plot_"):
+        return
+    language = app.config.language
+    link = nodes.reference("", OPEN_IN_COLAB[language], refuri=colab_url(language, example))
+    section = next(iter(doctree.findall(nodes.section)))
+    section.insert(1, nodes.paragraph("", "", link, classes=["colab-link"]))
+
+
+def visit_citation(translator: HTML5Translator, node: nodes.citation) -> None:
+    """A reference as docutils writes it, but as an item of its list: docutils' role for it,
+    doc-biblioentry, is deprecated and not allowed in a list (ARIA 1.2)."""
+    start = len(translator.body)
+    type(translator).visit_citation(translator, node)
+    translator.body[start:] = [
+        part.replace('role="doc-biblioentry"', 'role="listitem"')
+        for part in translator.body[start:]
+    ]
+
+
+def label_toggles(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """The theme's buttons that open a part of the chapter menu have no name: give them one."""
+    if (generate := context.get("generate_toctree_html")) is None:
+        return
+    label = html.escape(str(get_translation("sphinx")("Show subsections")), quote=True)
+
+    def labelled(*args: Any, **kwargs: Any) -> str:
+        return str(generate(*args, **kwargs)).replace(
+            "<summary>", f'<summary aria-label="{label}">'
+        )
+
+    context["generate_toctree_html"] = labelled
+
+
+def head(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Defer scripts; link the page to its other edition; say what may be indexed."""
+    js_tag = context["js_tag"]
+
+    def deferred(script: Any) -> str:
+        tag: str = js_tag(script)
+        filename = str(getattr(script, "filename", "") or "")
+        if filename and not filename.endswith("documentation_options.js") and " defer" not in tag:
+            tag = tag.replace("<script ", "<script defer ", 1)
+        return tag
+
+    context["js_tag"] = deferred
+    classes = set(re.findall(r'class="([^"]*)"', context.get("body", "")))
+    used = {name for value in classes for name in value.split()}
+    context["css_files"] = [
+        css
+        for css in context.get("css_files", [])
+        if all(
+            any(name.startswith(user) for name in used)
+            for prefix, user in STYLESHEET_USERS.items()
+            if str(css.filename).startswith(prefix)
+        )
+    ]
+    site = site_url()
+    language = app.config.language
+    tags = [f'<meta property="og:locale" content="{LOCALES[language]}">']
+    tags += [
+        f'<meta property="og:locale:alternate" content="{LOCALES[other]}">'
+        for other in EDITIONS
+        if other != language
+    ]
+    if 'name="description"' not in context.get("metatags", ""):
+        text = DESCRIPTION[language].format(
+            title=Markup(context.get("title", "")).striptags(), book=app.config.html_title
+        )
+        tags.append(f'<meta name="description" content="{html.escape(text, quote=True)}">')
+    if pagename in ("search", "404"):
+        tags.append('<meta name="robots" content="noindex">')
+    else:
+        page = f"{pagename}{app.builder.out_suffix}"
+        tags += [
+            f'<link rel="alternate" hreflang="{edition}" href="{site}{edition}/{page}">'
+            for edition in EDITIONS
+        ]
+        tags.append(f'<link rel="alternate" hreflang="x-default" href="{site}ko/{page}">')
+    context["metatags"] = context.get("metatags", "") + "\n" + "\n".join(tags)
+
+
+def prune(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    static = Path(app.outdir) / "_static"
+    theme_css = static / "styles" / "pydata-sphinx-theme.css"
+    theme_css.write_text(
+        ICON_TABLE.sub("", theme_css.read_text(encoding="utf-8")), encoding="utf-8"
+    )
+    for pattern in UNPUBLISHED:
+        for path in list(static.glob(pattern)):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+
+
+def setup(app: Sphinx) -> dict[str, bool]:
+    app.connect("config-inited", configure)
+    app.connect("source-read", fill_addresses)
+    app.add_role("repository", repository_role)
+    app.connect("doctree-resolved", size_images)
+    app.add_node(imgsgnode, override=True, html=(visit_gallery_image, depart_imgsg_html))
+    app.connect("doctree-resolved", absolute_404_links)
+    app.connect("doctree-resolved", mark_english_docstrings)
+    app.connect("doctree-resolved", add_colab_link)
+    app.connect("html-page-context", label_toggles, priority=900)  # after the theme sets it
+    app.connect("html-page-context", head)
+    app.add_node(
+        nodes.citation, override=True, html=(visit_citation, HTML5Translator.depart_citation)
+    )
+    app.connect("build-finished", prune)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
