@@ -19,9 +19,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urljoin
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import pytest
+from addresses import repository, site_url
+from axe_playwright_python.sync_playwright import Axe
 from bs4 import BeautifulSoup
 from check_links import pages as all_pages
 from conftest import ROOT
@@ -31,12 +34,21 @@ pytestmark = pytest.mark.browser
 EDITIONS = ("ko", "en")
 OTHER = {"ko": "en", "en": "ko"}
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-SUB_PATH = "/myoptim/"  # where GitHub Pages serves a project site
+SUB_PATH = urlsplit(site_url()).path  # where GitHub Pages serves the project's site
 ALGORITHM_BOXES = sum(
     page.read_text(encoding="utf-8").count("```{prf:algorithm}")
     for page in (ROOT / "docs" / "chapter").glob("*.md")
 )
 CAPTION = {"ko": "알고리즘", "en": "Algorithm"}
+DEVICES: dict[str, dict[str, Any]] = {  # as Playwright's browser contexts take them
+    "phone": {
+        "viewport": {"width": 375, "height": 812},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    },
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+}
 # A query in each edition's language and the page it must find first (after glossary terms).
 SEARCHES = {
     "ko": ("편향 보정", "chapter/adam.html"),
@@ -54,13 +66,27 @@ def artifacts() -> Path:
 
 @pytest.fixture(scope="session")
 def base_url(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The site served over http on localhost under /myoptim/; nothing else is served."""
-    root = tmp_path_factory.mktemp("www")
-    (root / SUB_PATH.strip("/")).symlink_to(site, target_is_directory=True)
+    """The site served over http on localhost under its sub-path, nothing else; a missing
+    address answers with the site's 404.html, as GitHub Pages does."""
+    root = site if SUB_PATH == "/" else tmp_path_factory.mktemp("www")
+    if root != site:
+        (root / SUB_PATH.strip("/")).symlink_to(site, target_is_directory=True)
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
             pass  # the browser reports failed requests, with the page that made them
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None):
+            page = site / "404.html"
+            if code != 404 or not self.path.startswith(SUB_PATH):
+                return super().send_error(code, message, explain)
+            body = page.read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return None
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=root))
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -102,7 +128,9 @@ class Watcher:
             self.problems.append(f"console {message.type}: {message.text}")
 
     def failed(self, request: pw.Request) -> None:
-        if request.url.startswith(self.site):  # off-site ones are reported by route()
+        # Off-site requests are reported by route(); the browser aborts what a page was still
+        # fetching (its icon, say) when a click leaves it.
+        if request.url.startswith(self.site) and request.failure != "net::ERR_ABORTED":
             self.problems.append(f"failed: {request.url} ({request.failure})")
 
     def response(self, response: pw.Response) -> None:
@@ -132,6 +160,7 @@ class Visit:
     broken_images: list[str]
     boxes: list[dict[str, str | bool]]  # algorithm boxes: caption, visible
     switcher: str = field(default="")  # the address the language switcher led to
+    violations: list[str] = field(default_factory=list)  # axe-core's, one per element
 
 
 # Run in the page once it has loaded: wait for MathJax, fonts and every image, then report.
@@ -168,6 +197,27 @@ def inspect(page: pw.Page, watcher: Watcher) -> Visit:
     return Visit(**page.evaluate(INSPECT), problems=watcher.take())
 
 
+AXE = Axe()
+AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+def accessibility(page: pw.Page) -> list[str]:
+    """What axe-core finds against WCAG 2.1 A and AA and its best practices, per element.
+
+    The book lets the browser skip laying out sections far off screen (content-visibility);
+    axe measures colours at positions that would move as it scrolls them in, so it checks the
+    page laid out whole.
+    """
+    page.add_style_tag(content="section { content-visibility: visible !important; }")
+    options = {"runOnly": {"type": "tag", "values": AXE_RULES}, "resultTypes": ["violations"]}
+    results = AXE.run(page, options=options).response
+    return [
+        f"{violation['id']}: {node['target']} {node.get('failureSummary', '')[:200]}"
+        for violation in results["violations"]
+        for node in violation["nodes"]
+    ]
+
+
 def follow_switcher(page: pw.Page) -> str:
     """Click the page's language switcher; the address it led to."""
     switcher = page.locator("a.language-switcher")
@@ -189,13 +239,14 @@ def visits(site: Path, base_url: str, browser: pw.Browser) -> dict[str, dict[str
     Each Korean page is opened by its address; its switcher then leads to the English page,
     inspected in turn, whose switcher leads back.
     """
-    page = browser.new_page()
+    page = browser.new_page(viewport=DEVICES["desktop"]["viewport"])
     watcher = Watcher(page, base_url)
     visits: dict[str, dict[str, Visit]] = {"ko": {}, "en": {}}
     for name in page_names(site / "ko"):
         page.goto(urljoin(base_url, f"ko/{name}"), wait_until="load")
         for edition in EDITIONS:
             visits[edition][name] = inspect(page, watcher)
+            visits[edition][name].violations = accessibility(page)
             visits[edition][name].switcher = follow_switcher(page)
         # Back on the Korean page: let it finish loading (fonts, math) before leaving it.
         visits["ko"][name].problems += inspect(page, watcher).problems
@@ -233,6 +284,10 @@ def test_math_is_typeset_by_mathjax(site: Path, visits: dict[str, dict[str, Visi
             html = BeautifulSoup((site / edition / name).read_text(encoding="utf-8"), "html.parser")
             assert visit.math == len(html.select("span.math, div.math")), f"{edition}/{name}"
     assert visits["ko"]["chapter/adam.html"].math > 50
+
+
+def test_no_accessibility_violations(visits: dict[str, dict[str, Visit]]) -> None:
+    assert report(visits, "violations") == []
 
 
 def test_every_image_loads(site: Path, visits: dict[str, dict[str, Visit]]) -> None:
@@ -367,3 +422,226 @@ def test_screenshots(name: str, base_url: str, browser: pw.Browser, artifacts: P
     target.screenshot(path=artifacts / name)
     assert (artifacts / name).stat().st_size > 10_000  # not a blank frame
     page.close()
+
+
+@dataclass
+class PhoneVisit:
+    problems: list[str]
+    width: int  # of the page, in CSS pixels
+    violations: list[str]
+
+
+@pytest.fixture(scope="session")
+def phone_visits(
+    site: Path, base_url: str, browser: pw.Browser
+) -> dict[str, dict[str, PhoneVisit]]:
+    """Every page of both editions on a phone's screen, 375 CSS pixels wide."""
+    context = browser.new_context(**DEVICES["phone"])
+    page = context.new_page()
+    watcher = Watcher(page, base_url)
+    visits: dict[str, dict[str, PhoneVisit]] = {edition: {} for edition in EDITIONS}
+    for edition in EDITIONS:
+        for name in page_names(site / edition):
+            page.goto(urljoin(base_url, f"{edition}/{name}"), wait_until="load")
+            page.evaluate(INSPECT)  # every image and formula in place, at its size
+            width = page.evaluate("document.documentElement.scrollWidth")
+            visits[edition][name] = PhoneVisit(watcher.take(), width, accessibility(page))
+    context.close()
+    return visits
+
+
+def test_no_page_is_wider_than_a_phone(phone_visits: dict[str, dict[str, PhoneVisit]]) -> None:
+    """Wider, and the browser zooms the whole page out until it fits: the text gets tiny."""
+    wide = [
+        f"{edition}/{name}: {visit.width} px"
+        for edition, pages in phone_visits.items()
+        for name, visit in pages.items()
+        if visit.width > DEVICES["phone"]["viewport"]["width"]
+    ]
+    assert wide == []
+
+
+def test_no_accessibility_violations_on_a_phone(
+    phone_visits: dict[str, dict[str, PhoneVisit]],
+) -> None:
+    assert report(phone_visits, "violations") == []  # type: ignore[arg-type]
+    assert report(phone_visits, "problems") == []  # type: ignore[arg-type]
+
+
+def press(element: pw.Locator, device: str) -> None:
+    """A tap on a phone, a click elsewhere (both fail on a covered or hidden element)."""
+    if device == "phone":
+        element.tap()
+    else:
+        element.click()
+
+
+def dialog_open(page: pw.Page, dialog: str) -> bool:
+    return bool(page.evaluate(f"document.getElementById({dialog!r})?.open"))
+
+
+def tooltips(page: pw.Page) -> list[str]:
+    return [t.inner_text() for t in page.locator(".tooltip").all() if t.is_visible()]
+
+
+GLOSSARY = {"ko": "용어집", "en": "Glossary"}
+HEADER_PAGES = ["chapter/adam.html", "auto_examples/plot_fashion_mnist.html"]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("edition", EDITIONS)
+@pytest.mark.parametrize("name", HEADER_PAGES)
+def test_header_buttons_do_what_they_say(
+    name: str, edition: str, device: str, site: Path, base_url: str, browser: pw.Browser
+) -> None:
+    context = browser.new_context(**DEVICES[device])
+    page = context.new_page()
+    watcher = Watcher(page, base_url)
+    address = urljoin(base_url, f"{edition}/{name}")
+    page.goto(address, wait_until="load")
+    header = page.locator(".bd-header-article")
+
+    # The chapter menu: a dialog on a phone, whose links can be tapped; the sidebar on a desktop,
+    # which the button folds away and back.
+    menu = header.locator(".primary-toggle")
+    chapters = page.locator("nav.bd-docs-nav li.toctree-l1 > a.reference")
+    press(menu, device)
+    if device == "phone":
+        assert dialog_open(page, "pst-primary-sidebar-modal")
+        assert chapters.count() > 5
+        assert all(link.is_visible() for link in chapters.all())
+        page.keyboard.press("Escape")
+        assert not dialog_open(page, "pst-primary-sidebar-modal")
+        press(menu, device)
+        with page.expect_navigation(wait_until="load"):
+            press(chapters.filter(has_text=GLOSSARY[edition]).first, device)
+        assert page.url == urljoin(base_url, f"{edition}/glossary.html")
+        page.goto(address, wait_until="load")
+    else:
+        expect = pw.expect(chapters.first)
+        expect.to_be_hidden()
+        assert tooltips(page) == []
+        press(menu, device)
+        expect.to_be_visible()
+    assert tooltips(page) == []
+
+    # The page's contents: a dialog on a phone; always beside the text on a desktop.
+    contents = header.locator(".secondary-toggle")
+    entries = page.locator("#pst-page-toc-nav a.nav-link")
+    if device == "phone":
+        press(contents, device)
+        assert dialog_open(page, "pst-secondary-sidebar-modal")
+        assert entries.count() > 1
+        assert entries.first.is_visible()
+        page.touchscreen.tap(10, 400)  # the backdrop, left of the panel
+        assert not dialog_open(page, "pst-secondary-sidebar-modal")
+    else:
+        assert not contents.is_visible()
+        assert entries.first.is_visible()
+
+    # Search: the header's button on a phone, the sidebar's field on a desktop.
+    search = page.locator(
+        ".bd-header-article .search-button" if device == "phone" else ".search-button-field"
+    )
+    press(search, device)
+    assert dialog_open(page, "pst-search-dialog")
+    assert page.evaluate("document.activeElement.name") == "q"
+    page.keyboard.press("Escape")
+    assert not dialog_open(page, "pst-search-dialog")
+
+    # Colour mode, download, repository.
+    press(header.locator(".theme-switch-button"), device)
+    press(header.locator(".theme-change-button[data-mode=dark]"), device)
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    press(header.locator(".dropdown-download-buttons > button"), device)
+    source = header.locator(".btn-download-source-button")
+    pw.expect(source).to_be_visible()
+    assert (site / edition / urljoin(name, source.get_attribute("href") or "")).is_file()
+    page.keyboard.press("Escape")
+    link = header.locator(".btn-source-repository-button")
+    pw.expect(link).to_be_visible()
+    assert link.get_attribute("href") == repository()
+    assert tooltips(page) == []
+
+    # The other edition, last: it leaves the page.
+    with page.expect_navigation(wait_until="load"):
+        press(header.locator("a.language-switcher"), device)
+    assert page.url == urljoin(base_url, f"{OTHER[edition]}/{name}")
+    assert watcher.take() == []
+    context.close()
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_missing_pages_get_the_404_page_with_working_links(
+    edition: str, base_url: str, browser: pw.Browser
+) -> None:
+    """GitHub Pages answers any missing address under the site with its 404.html."""
+    page = browser.new_page(viewport=DEVICES["desktop"]["viewport"])
+    watcher = Watcher(page, base_url)
+    missing = urljoin(base_url, f"{edition}/chapter/no/such/page.html")
+    response = page.goto(missing, wait_until="load")
+    assert response is not None
+    assert response.status == 404
+    assert watcher.take() == [  # the page's own status; no stylesheet, script or image failed
+        f"HTTP 404: {missing}",
+        "console error: Failed to load resource: the server responded with a status of 404 "
+        "(Not Found)",
+    ]
+    page.evaluate(INSPECT)
+    assert page.evaluate("getComputedStyle(document.body).fontFamily") != "Times New Roman"
+    assert page.locator(".bd-sidebar-primary").is_visible()  # styled as the book
+    with page.expect_navigation(wait_until="load"):
+        page.locator("article a.reference").first.click()  # "the first page"
+    assert page.url == urljoin(base_url, "ko/index.html")
+    assert watcher.take() == []
+    page.close()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_printing_gives_dark_text_on_white_and_whole_code_lines(
+    theme: str, base_url: str, browser: pw.Browser, artifacts: Path
+) -> None:
+    page = browser.new_page(viewport=DEVICES["desktop"]["viewport"])
+    page.goto(urljoin(base_url, "ko/chapter/fast-path.html"), wait_until="load")
+    page.evaluate(
+        f"localStorage.setItem('mode', '{theme}'); localStorage.setItem('theme', '{theme}')"
+    )
+    page.reload(wait_until="load")
+    assert page.evaluate("document.documentElement.dataset.theme") == theme
+    page.emulate_media(media="print")
+    page.evaluate(INSPECT)
+    colors = page.evaluate(
+        """() => ({
+          page: getComputedStyle(document.body).backgroundColor,
+          text: getComputedStyle(document.querySelector("article p")).color,
+          code: getComputedStyle(document.querySelector("article pre")).color,
+        })"""
+    )
+    assert luminance(colors["page"]) > 0.9, colors
+    assert max(luminance(colors["text"]), luminance(colors["code"])) < 0.3, colors
+    clipped = page.evaluate(
+        """() => [...document.querySelectorAll("article pre")]
+          .filter((pre) => pre.scrollWidth > pre.clientWidth + 1)
+          .map((pre) => pre.textContent.slice(0, 60))"""
+    )
+    assert clipped == []
+    pdf = page.pdf(format="A4")
+    (artifacts / f"fast-path-{theme}.pdf").write_bytes(pdf)
+    assert pdf.startswith(b"%PDF")
+    page.close()
+
+
+def test_copy_buttons_copy_the_code_without_prompts(base_url: str, browser: pw.Browser) -> None:
+    context = browser.new_context(**DEVICES["desktop"])
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(urljoin(base_url, "ko/install.html"), wait_until="load")
+    block = page.locator("div.highlight-bash pre").first
+    block.hover()
+    button = page.locator("div.highlight-bash button.copybtn").first
+    assert button.get_attribute("data-tooltip") == "복사"
+    button.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == f'pip install "git+{repository()}"'
+    assert not page.locator(".cell_output button.copybtn").count()  # outputs are not for copying
+    context.close()

@@ -89,6 +89,7 @@ def choose_renderer(app: Sphinx, config: Config) -> None:
             "math_svg: Node.js not found: formulas are typeset in the browser by MathJax. "
             "Install Node.js to typeset them when the book is built."
         )
+        config.html_math_renderer = "mathjax"
         config.html_static_path.append(str(MATHJAX))
         config.mathjax_path = "mathjax/tex-chtml.js"
 

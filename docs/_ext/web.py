@@ -205,7 +205,8 @@ def head(
             tag = tag.replace("<script ", "<script defer ", 1)
         return tag
 
-    context["js_tag"] = deferred
+    if pagename != "search":  # its template's own scripts need Sphinx's, before them
+        context["js_tag"] = deferred
     classes = set(re.findall(r'class="([^"]*)"', context.get("body", "")))
     used = {name for value in classes for name in value.split()}
     context["css_files"] = [
