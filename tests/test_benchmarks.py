@@ -15,13 +15,14 @@ from conftest import ROOT
 PNG = b"\x89PNG"
 
 
-def run(script: str, out: Path, env: dict[str, str]) -> dict:
+def run(script: str, out: Path, env: dict[str, str], *options: str) -> dict:
     command = [
         sys.executable,
         str(ROOT / "benchmarks" / f"{script}.py"),
         "--smoke",
         "--out",
         str(out),
+        *options,
     ]
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
@@ -69,3 +70,14 @@ def test_docs_build_benchmark(tmp_path: Path, quick_env: dict[str, str]) -> None
     for timings in (cold, no_change):
         assert timings["total"] >= timings["ko"] + timings["en"] > 0
     assert cold["total"] > no_change["total"]
+
+
+def test_lighthouse_benchmark(tmp_path: Path, quick_env: dict[str, str], site: Path) -> None:
+    results = run("lighthouse", tmp_path, quick_env, "--site", str(site))
+    (row,) = results["rows"]
+    assert (row["edition"], row["page"], row["form_factor"]) == ("ko", "index.html", "mobile")
+    assert set(row["scores"]) == {"performance", "accessibility", "best-practices", "seo"}
+    assert all(0 <= score <= 100 for score in row["scores"].values())
+    assert row["transfer_bytes"] > 0
+    assert row["requests"] > 1
+    assert isinstance(row["missed_goals"], list)

@@ -14,6 +14,7 @@ import pytest
 import yaml
 from check_links import SITE
 from conftest import ROOT
+from web import COLAB_BRANCH
 
 from myoptim.datasets import default_root
 
@@ -77,9 +78,28 @@ def test_workflow_builds_every_change_and_deploys_only_main() -> None:
 def test_workflow_has_least_privilege() -> None:
     assert workflow()["permissions"] == {"contents": "read"}
     jobs = workflow()["jobs"]
+    assert set(jobs) == {"build", "deploy", "notebooks"}
     assert "permissions" not in jobs["build"]
     assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
     assert jobs["deploy"]["environment"]["name"] == "github-pages"
+    assert jobs["notebooks"]["permissions"] == {"contents": "write"}  # its branch, nothing else
+
+
+def test_workflow_publishes_the_notebooks_colab_opens() -> None:
+    """web.py's Colab links name the branch, and a folder per edition, that the job pushes."""
+    notebooks = workflow()["jobs"]["notebooks"]
+    assert notebooks["if"] == workflow()["jobs"]["deploy"]["if"]  # pushes to main only
+    assert notebooks["needs"] == "build"
+    collect = next(s for s in steps("build") if s.get("name") == "Collect the notebooks")
+    for edition in ("ko", "en"):
+        assert edition in collect["run"]
+    assert "_downloads/*/plot_*.ipynb" in collect["run"]
+    (upload,) = [s for s in steps("build") if s.get("with", {}).get("name") == "notebooks"]
+    (download,) = [s for s in steps("notebooks") if "download-artifact" in s.get("uses", "")]
+    assert download["with"]["name"] == upload["with"]["name"]
+    push = next(s for s in steps("notebooks") if "git push" in s.get("run", ""))
+    assert push["run"].strip().startswith(f"git init -q -b {COLAB_BRANCH}")
+    assert push["run"].strip().endswith(f'.git" {COLAB_BRANCH}')
 
 
 def test_workflow_builds_with_nox_and_publishes_the_built_site() -> None:
@@ -119,6 +139,7 @@ def test_readthedocs_builds_the_same_site() -> None:
     assert config["version"] == 2
     python = config["build"]["tools"]["python"]
     assert tuple(map(int, python.split("."))) >= (3, 10)  # requires-python
+    assert "nodejs" in config["build"]["tools"]  # math typeset when the book is built
     (build,) = [c for c in config["build"]["commands"] if "nox -s docs" in c]
     assert "--out $READTHEDOCS_OUTPUT/html" in build
     assert "download.pytorch.org/whl/cpu" in build

@@ -84,7 +84,8 @@ def colab_url(language: str, example: str) -> str:
 
 
 def fill_addresses(app: Sphinx, docname: str, source: list[str]) -> None:
-    """Write the repository's address where a page's code says {{ repository }}."""
+    """Write the repository's address and name where a page's code says {{ repository }} and
+    {{ repository_name }}."""
     source[0] = source[0].replace("{{ repository }}", repository())
     source[0] = source[0].replace("{{ repository_name }}", github_name()[1])
 
@@ -104,7 +105,7 @@ def configure(app: Sphinx, config: Config) -> None:
         "search_bar_text": SEARCH_BAR_TEXT[config.language],
     }
     config.ogp_site_url = config.html_baseurl
-    config.notfound_urls_prefix = f"{urlsplit(config.html_baseurl).path}"
+    config.notfound_urls_prefix = urlsplit(config.html_baseurl).path
 
 
 def size_images(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -115,7 +116,7 @@ def size_images(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         image.setdefault("loading", "lazy")
         if "/images/thumb/" in image["uri"]:  # sphinx-gallery's thumbnails
             image["classes"].append("no-scaled-link")
-        elif not any(key in image for key in ("width", "height", "scale")) and (
+        if not any(key in image for key in ("width", "height", "scale")) and (
             size := get_image_size(Path(app.srcdir) / image["uri"])
         ):
             image["width"], image["height"] = (str(n) for n in size)
@@ -192,10 +193,14 @@ def label_toggles(
     context["generate_toctree_html"] = labelled
 
 
-def head(
+def defer_scripts(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    """Defer scripts; link the page to its other edition; say what may be indexed."""
+    """Every script file deferred, so that a page shows before its scripts run; but
+    documentation_options.js, which inline scripts read, and the search page's, which its
+    template's own scripts need first."""
+    if pagename == "search":
+        return
     js_tag = context["js_tag"]
 
     def deferred(script: Any) -> str:
@@ -205,8 +210,13 @@ def head(
             tag = tag.replace("<script ", "<script defer ", 1)
         return tag
 
-    if pagename != "search":  # its template's own scripts need Sphinx's, before them
-        context["js_tag"] = deferred
+    context["js_tag"] = deferred
+
+
+def drop_unused_stylesheets(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Extensions add their stylesheets to every page; each one blocks the page's first paint."""
     classes = set(re.findall(r'class="([^"]*)"', context.get("body", "")))
     used = {name for value in classes for name in value.split()}
     context["css_files"] = [
@@ -218,6 +228,12 @@ def head(
             if str(css.filename).startswith(prefix)
         )
     ]
+
+
+def link_editions(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Link the page to its other edition, describe it, say whether it may be indexed."""
     site = site_url()
     language = app.config.language
     tags = [f'<meta property="og:locale" content="{LOCALES[language]}">']
@@ -231,7 +247,7 @@ def head(
             title=Markup(context.get("title", "")).striptags(), book=app.config.html_title
         )
         tags.append(f'<meta name="description" content="{html.escape(text, quote=True)}">')
-    if pagename in ("search", "404"):
+    if pagename in ("search", app.config.notfound_pagename):
         tags.append('<meta name="robots" content="noindex">')
     else:
         page = f"{pagename}{app.builder.out_suffix}"
@@ -269,7 +285,9 @@ def setup(app: Sphinx) -> dict[str, bool]:
     app.connect("doctree-resolved", mark_english_docstrings)
     app.connect("doctree-resolved", add_colab_link)
     app.connect("html-page-context", label_toggles, priority=900)  # after the theme sets it
-    app.connect("html-page-context", head)
+    app.connect("html-page-context", defer_scripts)
+    app.connect("html-page-context", drop_unused_stylesheets)
+    app.connect("html-page-context", link_editions)
     app.add_node(
         nodes.citation, override=True, html=(visit_citation, HTML5Translator.depart_citation)
     )
