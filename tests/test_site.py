@@ -193,3 +193,20 @@ def test_the_site_is_light(site: Path) -> None:
     """Under 15 MB in all (it was 67 MB: two MathJax copies, source maps, an icon script)."""
     size = sum(f.stat().st_size for f in site.rglob("*") if f.is_file())
     assert size < 15_000_000, f"{size / 1e6:.1f} MB"
+
+
+def test_every_figure_links_to_its_full_size_image(site: Path) -> None:
+    """A phone shows a figure a third of its size: a tap opens it whole. Each has its size, so
+    that the text does not move when it arrives."""
+    figures = 0
+    for _, page in edition_pages(site):
+        for img in soup(page).select("article img"):
+            assert img.get("width") and img.get("height"), (page, img["src"])
+            if img.find_parent(class_="sphx-glr-thumbcontainer"):
+                continue  # a thumbnail: the example is its link
+            figures += 1
+            link = img.find_parent("a")
+            assert link is not None, (page, img["src"])
+            assert link["href"] == img["src"], (page, img["src"])
+            assert resolves(site, page, link["href"])
+    assert figures >= 20
