@@ -5,10 +5,14 @@ import os
 import sys
 from pathlib import Path
 
+# Before torch is imported (by myoptim): a build machine with CUDA's toolkit but no GPU would
+# print "No CUDA runtime is found" into the pages that compile (the kernel inherits this too).
+os.environ.setdefault("TORCH_LOGS", "-torch.utils.cpp_extension")
+
 import myoptim
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+sys.path[:0] = [str(ROOT / "docs" / "_ext"), str(ROOT / "docs")]  # extensions; evidence.py
 import addresses  # noqa: E402 (the site's addresses, from the repository's)
 import web  # noqa: E402
 
@@ -30,6 +34,7 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.viewcode",
     "sphinx_proof",
+    "sphinx_exercise",
     "sphinxcontrib.bibtex",
     "sphinx_gallery.gen_gallery",
     "sphinx_copybutton",
@@ -38,6 +43,9 @@ extensions = [
     "korean_search",
     "gallery_i18n",
     "math_svg",
+    "claims",
+    "listing",
+    "first_use",
     "web",
 ]
 # sphinx-gallery writes notebooks next to its pages; myst-nb must not read them as pages.
@@ -47,7 +55,7 @@ numfig = True
 # Types from torch and the standard library have no local inventory to link to (offline).
 nitpick_ignore_regex = [("py:class", r"(torch|collections\.abc|abc|pathlib)\..*|Tensor|Any")]
 
-myst_enable_extensions = ["dollarmath", "amsmath", "attrs_inline", "colon_fence"]
+myst_enable_extensions = ["dollarmath", "amsmath", "attrs_inline", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 
 # Execute the chapter's code cells at build time; any error fails the build. The cache
@@ -60,6 +68,8 @@ nb_execution_cache_path = str(ROOT / "docs/_build/.jupyter_cache" / _package_has
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True  # print the failing cell's traceback in the build log
 nb_execution_timeout = 300
+nb_merge_streams = True  # what a cell prints, in one box
+nb_output_stderr = "warn"  # a cell that writes to stderr (a warning) fails the build (-W)
 nb_ipywidgets_js = {}  # no widgets: keep require.js and friends (CDN scripts) off the pages
 
 # The gallery (../gallery) runs at every build; an example runs again when it changed, when
@@ -74,16 +84,21 @@ _gallery_key_file = ROOT / "docs/auto_examples/.build-key"
 _gallery_stale = not _gallery_key_file.exists() or _gallery_key_file.read_text() != _gallery_key
 _gallery_key_file.parent.mkdir(exist_ok=True)
 _gallery_key_file.write_text(_gallery_key)
+# The examples write their numbers here; docs/evidence.py holds the book's sentences to them.
+os.environ["MYOPTIM_RESULTS"] = str(_gallery_key_file.parent / "results")
+Path(os.environ["MYOPTIM_RESULTS"]).mkdir(exist_ok=True)
 sphinx_gallery_conf = {
     "examples_dirs": "../gallery",
     "gallery_dirs": "auto_examples",
     "filename_pattern": "/plot_",
+    "within_subsection_order": "gallery_i18n.ChapterOrder",
     "run_stale_examples": _gallery_stale,
     "doc_module": ("myoptim",),
     "backreferences_dir": "gen_modules/backreferences",
     "write_computation_times": False,  # its page loads scripts from CDNs
     "min_reported_time": float("inf"),  # no "Total running time": it changes every build
     "first_notebook_cell": _install_cell,  # so that the notebooks run on Colab
+    "image_srcset": ["2x"],  # sharp figures on high-density screens
 }
 
 autodoc_member_order = "bysource"

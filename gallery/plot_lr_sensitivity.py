@@ -2,9 +2,10 @@
 학습률에 얼마나 민감한가
 ==============================================================================
 
-3.5.1절은 Adam이 적응적 학습률 덕분에 하이퍼파라미터 튜닝에 덜 민감하다고 말합니다. 이 예제는
-그 주장을 직접 재 봅니다. 같은 신경망을 같은 초기 가중치에서 출발해, 다섯 옵티마이저 각각을
-로그 눈금으로 고른 여러 학습률로 짧게 학습시키고, 학습이 끝난 뒤의 테스트 손실을 비교합니다.
+:doc:`3.5.1절 <../chapter/adam>`\\ 은 Adam이 적응적 학습률 덕분에 하이퍼파라미터 튜닝에 덜
+민감하다고 말합니다. 이 예제는 그 주장을 직접 재 봅니다. 같은 신경망을 같은 초기 가중치에서 출발해,
+다섯 옵티마이저 각각을 로그 눈금으로 고른 여러 학습률로 짧게 학습시키고, 학습이 끝난 뒤의 테스트
+손실을 비교합니다.
 
 책을 빌드하는 시간 안에 끝나도록 Fashion-MNIST의 일부(훈련 이미지 5,000장, 테스트 이미지
 2,000장)로 2 에포크씩만 학습합니다. 그래서 이 결과는 "짧게 학습했을 때 어떤 학습률 범위에서
@@ -14,12 +15,14 @@
 # %%
 # 데이터와 모델
 # -------------
-# :doc:`plot_fashion_mnist` 와 같은 모델과 데이터 읽기 방식을 쓰되, 데이터는 시드로 고정한
+# :doc:`plot_fashion_mnist`\ 와 같은 모델과 데이터 읽기 방식을 쓰되, 데이터는 시드로 고정한
 # 일부만 씁니다.
 
 import copy
+import json
 import math
 import os
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
@@ -88,17 +91,29 @@ losses = {
 # %%
 # 결과 표
 # -------
-# 행은 옵티마이저, 열은 학습률입니다. ``inf`` 는 학습이 발산했다는 뜻입니다. 마지막 두 열은
-# 각 옵티마이저의 가장 낮은 손실과, 손실이 그 최솟값의 1.5배 이내로 머문 학습률 구간의 폭
-# (몇 배에 걸쳐 있는지)입니다. 폭이 넓을수록 학습률을 대충 골라도 괜찮다는 뜻입니다.
+# 첫 표의 행은 옵티마이저, 열은 학습률입니다. ``inf``\ 는 학습이 발산했다는 뜻입니다. 둘째
+# 표는 각 옵티마이저의 가장 낮은 손실과 그때의 학습률, 그리고 손실이 그 최솟값의 1.5배 이내로
+# 머문 학습률 구간의 폭(몇 배에 걸쳐 있는지)입니다. 폭이 넓을수록 학습률을 대충 골라도
+# 괜찮다는 뜻입니다. 다만 폭은 각자의 최솟값에 견준 것이므로, 최솟값 자체가 높은
+# 옵티마이저는 폭이 넓어도 다른 옵티마이저보다 나쁜 손실에 머물 수 있습니다. 두 가지를 함께
+# 봐야 합니다.
 
-print(f"{'lr':>14s}" + "".join(f"{lr:>9.0e}" for lr in LEARNING_RATES) + "     best   width")
+summary = {}
 for name, row in losses.items():
     best = min(row)
     good = [lr for lr, loss in zip(LEARNING_RATES, row) if loss <= 1.5 * best]
-    width = max(good) / min(good)
-    cells = "".join(f"{loss:9.3f}" for loss in row)
-    print(f"{name:>14s}{cells}  {best:7.3f} {width:6.0f}x")
+    summary[name] = {
+        "best_loss": best,
+        "best_lr": LEARNING_RATES[row.index(best)],
+        "width": max(good) / min(good),
+    }
+
+print(f"{'lr':>14s}" + "".join(f"{lr:>9.0e}" for lr in LEARNING_RATES))
+for name, row in losses.items():
+    print(f"{name:>14s}" + "".join(f"{loss:9.3f}" for loss in row))
+print(f"\n{'':>14s} {'best loss':>9s} {'at lr':>8s} {'width':>6s}")
+for name, best in summary.items():
+    print(f"{name:>14s} {best['best_loss']:9.3f} {best['best_lr']:8.0e} {best['width']:5.0f}x")
 
 # %%
 # 학습률에 따른 테스트 손실
@@ -117,3 +132,14 @@ ax.set_title(f"Fashion-MNIST subset, {EPOCHS} epochs per run")
 ax.legend()
 fig.tight_layout()
 plt.show()
+
+# %%
+# 결과 저장
+# ---------
+# 환경 변수 ``MYOPTIM_RESULTS``\ 가 폴더를 가리키면, 숫자를 그 폴더에 JSON 파일로 남깁니다.
+# 다른 설정이나 다른 컴퓨터에서 잰 결과와 비교할 때 쓸 수 있습니다. 책의 빌드가 이 변수를
+# 정하고, 본문의 문장들이 이 숫자와 맞는지 확인합니다.
+
+results = {"learning_rates": LEARNING_RATES, "losses": losses, "summary": summary}
+if results_dir := os.environ.get("MYOPTIM_RESULTS"):
+    Path(results_dir, "lr_sensitivity.json").write_text(json.dumps(results, indent=1))

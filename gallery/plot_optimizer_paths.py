@@ -2,20 +2,20 @@
 2차원 함수 위에서 옵티마이저가 지나가는 길
 ==============================================================================
 
-3.4.1절은 단순 SGD가 그래디언트의 방향이 급하게 바뀌는 곳에서 진동하고, momentum이 그
-진동을 줄인다고 설명합니다. 파라미터가 두 개뿐인 함수에서는 그 모습을 등고선 위에 직접 그릴
-수 있습니다. 두 함수를 씁니다.
+:doc:`3.4.1절 <../chapter/momentum>`\\ 은 단순 SGD가 그래디언트의 방향이 급하게 바뀌는 곳에서
+진동하고, momentum이 그 진동을 줄인다고 설명합니다. 파라미터가 두 개뿐인 함수에서는 그 모습을
+등고선 위에 직접 그릴 수 있습니다. 두 함수를 씁니다.
 
 - 한쪽 방향으로만 가파른 2차 함수 :math:`f(x, y) = \\frac{1}{2}(x^2 + 25 y^2)`: 곡률이
   방향마다 25배 다른, 조건수(condition number)가 나쁜 골짜기입니다. 최솟값은 원점입니다.
 - Rosenbrock 함수 :math:`f(x, y) = (1 - x)^2 + 100 (y - x^2)^2`: 휘어진 좁은 골짜기의 바닥을
-  따라가야 최솟값 :math:`(1, 1)` 에 닿습니다.
+  따라가야 최솟값 :math:`(1, 1)`\\ 에 닿습니다.
 """
 
 # %%
 # 함수와 옵티마이저
 # -----------------
-# 두 파라미터를 텐서 하나 ``theta`` 에 담고, 다섯 옵티마이저를 같은 출발점에서 같은 스텝
+# 두 파라미터를 텐서 하나 ``theta``\ 에 담고, 다섯 옵티마이저를 같은 출발점에서 같은 스텝
 # 수만큼 실행하며 지나간 점을 모두 기록합니다. 학습률은 옵티마이저와 함수마다 다르게
 # 골랐습니다. 옵티마이저마다 잘 맞는 학습률의 크기가 다르기 때문입니다.
 
@@ -104,13 +104,13 @@ for title, problem in PROBLEMS.items():
 # %%
 # 등고선 위의 경로
 # ----------------
-# 2차 함수에서 ``MySGD`` 는 가파른 :math:`y` 방향으로 골짜기의 양쪽 벽을 번갈아 넘나들며
-# 지그재그로 내려가고, ``MySGDMomentum`` 은 지난 스텝들의 방향을 쌓아 두므로 그 진동이
+# 2차 함수에서 ``MySGD``\ 는 가파른 :math:`y` 방향으로 골짜기의 양쪽 벽을 번갈아 넘나들며
+# 지그재그로 내려가고, ``MySGDMomentum``\ 은 지난 스텝들의 방향을 쌓아 두므로 그 진동이
 # 서로 상쇄되어 골짜기를 따라 더 곧게 나아갑니다. 적응적 옵티마이저들은 좌표마다 스텝 크기를
 # 따로 정하므로, 두 방향의 곡률 차이에 덜 휘둘립니다. Rosenbrock 함수에서는 경로들이 같은
 # 골짜기 바닥을 따라가며 겹치므로, 각 옵티마이저가 끝난 위치를 같은 색의 원으로 표시했습니다.
 
-fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+fig, axes = plt.subplots(1, 2, figsize=(9, 5.2), layout="constrained")
 for ax, (title, problem) in zip(axes, PROBLEMS.items()):
     (x_min, x_max), (y_min, y_max) = problem["box"]
     grid_x, grid_y = torch.meshgrid(
@@ -118,15 +118,16 @@ for ax, (title, problem) in zip(axes, PROBLEMS.items()):
     )
     levels = torch.logspace(-2, 3, 25) if title == "Rosenbrock" else torch.logspace(-2, 2, 20)
     ax.contour(grid_x, grid_y, problem["f"]((grid_x, grid_y)), levels=levels, cmap="Greys")
+    # The minimum is an outline drawn first, so that an end point on it stays visible.
+    ax.plot(*problem["minimum"], "k*", markersize=16, fillstyle="none", label="minimum")
+    ax.plot(*problem["start"], "ko", label="start")
     for name, points in paths[title].items():
         (line,) = ax.plot(points[:, 0], points[:, 1], linewidth=1.5, alpha=0.85, label=name)
         # Paths that share a valley overlap: mark where each one ends.
-        ax.plot(*points[-1], "o", color=line.get_color(), markersize=8, markeredgecolor="white")
-    ax.plot(*problem["start"], "ko")
-    ax.plot(*problem["minimum"], "k*", markersize=14)
+        ax.plot(*points[-1], "o", color=line.get_color(), markersize=7, markeredgecolor="white")
     ax.set(title=f"{title}, {problem['steps']} steps", xlabel="x", ylabel="y")
     ax.set_xlim(x_min, x_max)
     ax.set_ylim(y_min, y_max)
-axes[0].legend(loc="lower right")
-fig.tight_layout()
+    # Under each panel, so that it hides none of the paths.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=3, fontsize=9.5)
 plt.show()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 import re
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 from check_links import broken_internal_links
 from check_links import pages as all_pages
+from listing import source_at_teaching_size
 
 import myoptim
 
@@ -18,10 +20,12 @@ EXAMPLES = sorted(p.stem for p in Path(__file__).parents[1].glob("gallery/plot_*
 # The source chapter's headings, page by page, in order.
 CHAPTER = {
     "chapter/overview": [
-        "3.1 Optimizer 개요",
-        "3.1.1 Optimizer의 역할과 필요성",
-        "3.1.2 Optimizer 없는 코드와 사용 코드 비교",
-        "3.1.3 주요 Optimizer 종류",
+        "3.1 옵티마이저 개요",
+        "3.1.1 옵티마이저의 역할과 필요성",
+        "3.1.2 옵티마이저 없는 코드와 사용 코드 비교",
+        "3.1.3 주요 옵티마이저 종류",
+        "3.1.4 요약",
+        "3.1.5 연습문제",
     ],
     "chapter/base-class": [
         "3.2 MyOptimizer 베이스 클래스 구현",
@@ -30,12 +34,17 @@ CHAPTER = {
         "3.2.3 zero_grad() 메서드",
         "3.2.4 step() 메서드와 @torch.no_grad() 데코레이터",
         "3.2.5 _update_param() 추상 메서드",
+        "3.2.6 저장과 재개, 그리고 출력",
+        "3.2.7 요약",
+        "3.2.8 연습문제",
     ],
     "chapter/sgd": [
         "3.3 MySGD 구현",
         "3.3.1 SGD의 원리",
         "3.3.2 MySGD 클래스 구현",
         "3.3.3 MySGD 사용 예시",
+        "3.3.4 요약",
+        "3.3.5 연습문제",
     ],
     "chapter/momentum": [
         "3.4 SGD with Momentum 구현",
@@ -43,9 +52,11 @@ CHAPTER = {
         "3.4.2 Momentum 알고리즘",
         "3.4.3 상태(State) 관리",
         "3.4.4 In-place 연산의 활용",
+        "3.4.5 요약",
+        "3.4.6 연습문제",
     ],
     "chapter/adam": [
-        "3.5 Adam Optimizer",
+        "3.5 Adam 옵티마이저",
         "3.5.1 Adam의 원리",
         "3.5.2 Adam 알고리즘",
         "3.5.3 Bias Correction",
@@ -54,13 +65,17 @@ CHAPTER = {
         "3.5.5.1 PyTorch의 In-place 연산 메서드",
         "3.5.5.2 Bias Correction의 동작 원리",
         "3.5.5.3 메모리 효율성",
+        "3.5.6 요약",
+        "3.5.7 연습문제",
     ],
     "chapter/fashion-mnist": [
-        "3.6 Fashion MNIST 예제 적용",
-        "3.6.1 Fashion MNIST 데이터셋",
+        "3.6 Fashion-MNIST 예제 적용",
+        "3.6.1 Fashion-MNIST 데이터셋",
         "3.6.2 기본 학습 코드 구조",
-        "3.6.3 다양한 Optimizer 성능 비교",
-        "3.6.4 Optimizer 선택 가이드",
+        "3.6.3 다양한 옵티마이저 성능 비교",
+        "3.6.4 옵티마이저 선택 가이드",
+        "3.6.5 요약",
+        "3.6.6 연습문제",
     ],
     "chapter/fast-path": [
         "3.7 빠른 경로: 모든 파라미터를 버퍼 하나에",
@@ -68,6 +83,8 @@ CHAPTER = {
         "3.7.2 모든 파라미터를 버퍼 하나에",
         "3.7.3 한 번만 훑기: 스텝 컴파일하기",
         "3.7.4 측정",
+        "3.7.5 요약",
+        "3.7.6 연습문제",
     ],
 }
 
@@ -80,14 +97,18 @@ ALGORITHMS = [
     ("alg-rmsprop", "The RMSProp algorithm", None),
 ]
 
+# The package's classes the chapter lists at teaching size: (page, object, methods shown).
+LISTED = [
+    ("chapter/base-class", myoptim.MyOptimizer, ["__init__", "zero_grad", "step", "_update_param"]),
+    ("chapter/sgd", myoptim.MySGD, None),
+    ("chapter/momentum", myoptim.MySGDMomentum, None),
+    ("chapter/adam", myoptim.MyAdam, None),
+    ("chapter/fashion-mnist", myoptim.MyAdaGrad, None),
+    ("chapter/fashion-mnist", myoptim.MyRMSProp, None),
+]
+
 # Code the chapter includes from the package: (page, object, first line, line after the last).
 INCLUDED = [
-    ("chapter/base-class", myoptim.MyOptimizer, "class MyOptimizer", "    def hyperparameters"),
-    ("chapter/sgd", myoptim.MySGD, "class MySGD", None),
-    ("chapter/momentum", myoptim.MySGDMomentum, "class MySGDMomentum", None),
-    ("chapter/adam", myoptim.MyAdam, "class MyAdam", None),
-    ("chapter/fashion-mnist", myoptim.MyAdaGrad, "    def __init__", None),
-    ("chapter/fashion-mnist", myoptim.MyRMSProp, "    def __init__", None),
     ("chapter/fast-path", myoptim.Flattened, "    def __init__", "    def views"),
     ("chapter/fast-path", myoptim.Flattened, "    def step", "    def state_dict"),
     ("chapter/fast-path", myoptim.Flattened, "        update = type(", "    def views"),
@@ -205,6 +226,35 @@ def test_included_code_is_the_real_source(book: Path, page: str, obj, first, aft
     assert expected in blocks
 
 
+@pytest.mark.parametrize(
+    ("page", "obj", "methods"), LISTED, ids=[obj.__name__ for _, obj, _ in LISTED]
+)
+def test_listings_are_the_real_source_at_teaching_size(book: Path, page: str, obj, methods) -> None:
+    expected, _ = source_at_teaching_size(obj, methods)
+    listings = [pre.get_text() for pre in article(book, page).select("div.listing pre")]
+    assert expected in listings
+    assert expected.startswith(f"class {obj.__name__}(")
+    assert '"""' not in expected  # the docstrings stay in the package
+    assert "Args:" not in expected
+    compile(expected, obj.__name__, "exec")  # still Python, as shown
+
+
+@pytest.mark.parametrize(("page", "obj"), [(page, obj) for page, obj, _ in LISTED[1:]])
+def test_every_line_of_each_update_is_explained(book: Path, page: str, obj) -> None:
+    """The notes under a listing name a piece of every line of _update_param (in Korean)."""
+    _, bodies = source_at_teaching_size(obj, None)
+    listing = next(
+        div for div in article(book, page).select("div.listing")
+        if div.get_text().startswith(f"class {obj.__name__}(")
+    )  # fmt: skip
+    notes = listing.find_next_sibling("div", class_="listing-notes")
+    terms = [dt.get_text() for dt in notes.select("dt")]
+    for line in bodies["_update_param"]:
+        assert any(term in line for term in terms), line
+    for dd in notes.select("dd"):
+        assert re.search("[가-힣]", dd.get_text()), dd.get_text()
+
+
 @pytest.mark.parametrize("page", OUTPUTS)
 def test_executed_cells_show_the_claims(book: Path, page: str) -> None:
     outputs = "\n".join(o.get_text() for o in article(book, page).select(".cell_output"))
@@ -256,3 +306,96 @@ def test_api_shows_the_examples_using_each_optimizer(book: Path, name: str) -> N
     gallery = rubric.find_next_sibling("div", class_="sphx-glr-thumbnails")
     assert gallery is not None
     assert gallery.select("div.sphx-glr-thumbcontainer")
+
+
+@pytest.mark.parametrize("page", CHAPTER)
+def test_each_section_ends_with_exercises_whose_solutions_ran(book: Path, page: str) -> None:
+    """2-4 exercises per section; each solution folds (<details>); at least one is code that
+    the build ran (an assertion in it against torch fails the build when the solution is wrong)."""
+    body = article(book, page)
+    exercises = body.select("div.exercise")
+    assert 2 <= len(exercises) <= 4
+    solutions = body.select("details.solution")
+    assert len(solutions) == len(exercises)
+    assert all(s.find("summary") and not s.has_attr("open") for s in solutions)
+    ran = [s for s in solutions if s.select("div.cell div.cell_output")]
+    assert ran, f"{page}: no solution is code the build ran"
+    assert any("assert " in s.select_one("div.cell_input").get_text() for s in ran)
+
+
+WARNING_TEXT = re.compile(r"\b[WE]\d{4} \d\d:\d\d:\d\d|\w*Warning: |Traceback \(most recent")
+
+
+@pytest.mark.parametrize("edition", ["ko", "en"])
+def test_no_warning_reaches_a_page(site: Path, edition: str) -> None:
+    """What code prints to stderr or logs (torch's "W1201 ..." lines) never shows in the book."""
+    shown = []
+    for path in all_pages(site / edition):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for output in soup.select(".cell_output, .sphx-glr-script-out, div.output"):
+            if WARNING_TEXT.search(output.get_text()):
+                shown.append(f"{path.name}: {WARNING_TEXT.search(output.get_text())[0]}")
+    assert shown == []
+
+
+HANGUL = re.compile("[가-힣]")
+
+
+@pytest.mark.parametrize("edition", ["ko", "en"])
+def test_figures_are_sharp_and_described_in_the_page_language(site: Path, edition: str) -> None:
+    """Every gallery figure, in the chapter and on the example pages: a 2x image, and an alt
+    text in the edition's language that describes it (never a file name)."""
+    figures = 0
+    for page in [*CHAPTER, *(f"auto_examples/{e}" for e in EXAMPLES)]:
+        for img in article(site / edition, page).select("img"):
+            if "sphx_glr_" not in img["src"] or "_thumb" in img["src"]:
+                continue
+            figures += 1
+            assert re.search(r"_2_00x\.png 2(\.0+)?x", img.get("srcset", "")), (page, img["src"])
+            alt = img.get("alt", "")
+            assert len(alt) > 30, (page, alt)
+            assert ".png" not in alt, (page, alt)
+            assert "sphx_glr" not in alt, (page, alt)
+            assert bool(HANGUL.search(alt)) == (edition == "ko"), (page, alt)
+    assert figures >= 14
+
+
+def plain_text(tag) -> str:
+    """A paragraph's words, without its code, math and links."""
+    tag = copy.copy(tag)
+    for inner in tag.select("code, span.math, a"):
+        inner.decompose()
+    return tag.get_text()
+
+
+def glossary_entries(book: Path) -> dict[str, set[str]]:
+    """Each glossary entry (the anchor of its first term): the anchors and names of its terms."""
+    entries: dict[str, set[str]] = {}
+    first = None
+    for tag in read(book, "glossary").select("dl.glossary > dt, dl.glossary > dd"):
+        if tag.name == "dd":
+            first = None
+            continue
+        first = first or tag["id"]
+        entries.setdefault(first, set()).update({tag["id"], tag.get_text().strip()})
+    return entries
+
+
+@pytest.mark.parametrize("edition", ["ko", "en"])
+def test_glossary_terms_are_linked_where_each_page_first_uses_them(
+    site: Path, edition: str
+) -> None:
+    """Every glossary entry that a page's prose uses is linked on that page, once at least."""
+    entries = glossary_entries(site / edition)
+    for page in CHAPTER:
+        body = article(site / edition, page)
+        anchors = {a["href"].split("#")[1] for a in body.select('a[href*="glossary.html#"]')}
+        linked = {entry for entry, names in entries.items() if names & anchors}
+        prose = " ".join(plain_text(p) for p in body.select("section > p"))
+        used = {
+            entry for entry, names in entries.items()
+            if any(re.search(rf"(?<![가-힣A-Za-z0-9_]){re.escape(n)}(?![A-Za-z0-9])", prose)
+                   for n in names if n != "속도" and not n.startswith("term-"))
+        }  # fmt: skip
+        assert used - linked == set(), page
+        assert len(linked) >= 5, page

@@ -72,3 +72,43 @@ def test_failing_cell_fails_the_build(tmp_path: Path, quick_env: dict[str, str])
     result = build(project, quick_env, "-D", f"nb_execution_cache_path={tmp_path / 'cache'}")
     assert result.returncode != 0
     assert "ZeroDivisionError" in result.stdout + result.stderr
+
+
+ARTICLE_WIDTH_PX = 688  # the book's text column at 1280×800, where a figure is shown shrunk to fit
+SMALLEST_TEXT_PX = 9
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_figure_text_is_legible_on_a_desktop(script: Path, quick_env: dict[str, str]) -> None:
+    """Every text of every figure is at least 9 px tall as the book shows it on a desktop, and
+    every panel that draws more than one thing has a legend."""
+    probe = f"""
+import runpy, matplotlib.pyplot as plt
+figures = []
+plt.show = lambda *a, **k: figures.append(plt.gcf())
+runpy.run_path({str(script)!r}, run_name="__main__")
+for fig in figures:
+    width_px = fig.get_figwidth() * fig.dpi
+    scale = min(1.0, {ARTICLE_WIDTH_PX} / width_px)
+    for text in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text")):
+        if text.get_visible() and text.get_text().strip():
+            px = text.get_fontsize() * fig.dpi / 72 * scale
+            print("TEXT", round(px, 2), repr(text.get_text()[:40]))
+    for ax in fig.axes:
+        drawn = [a for a in ax.lines + ax.containers if not str(a.get_label()).startswith("_")]
+        print("PANEL", len(drawn), ax.get_legend() is not None, repr(ax.get_title()))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True, text=True, env=quick_env, cwd=script.parent, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    texts = [line.split(" ", 2) for line in lines if line.startswith("TEXT ")]
+    assert texts
+    small = [(px, text) for _, px, text in texts if float(px) < SMALLEST_TEXT_PX]
+    assert small == []
+    panels = [line.split(" ", 3) for line in lines if line.startswith("PANEL ")]
+    assert [
+        title for _, n, has_legend, title in panels if int(n) > 1 and has_legend == "False"
+    ] == []

@@ -4,6 +4,7 @@
   each example's title and first paragraph inside raw HTML, which gettext never extracts. In a
   translated edition, they are replaced by their translations from the examples' catalogs,
   cleaned the way sphinx-gallery cleans them.
+- The gallery lists the examples in the order the chapter uses them (``ChapterOrder``).
 - sphinx-gallery writes its download links and notes in English and ships no translations. In
   the Korean edition, those phrases are replaced by Korean ones.
 """
@@ -15,7 +16,10 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.util import logging
 from sphinx_gallery.gen_rst import _sanitize_rst
+
+logger = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -43,6 +47,30 @@ def translate_thumbnails(app: Sphinx, doctree: nodes.document, docname: str) -> 
             for source, target in table.items():
                 text = text.replace(source, target)
             node.replace(node.children[0], nodes.Text(text))
+
+
+class ChapterOrder:
+    """sphinx-gallery's ``within_subsection_order``: the examples in the chapter's order."""
+
+    ORDER = (
+        "plot_polynomial_regression.py",  # 3.1
+        "plot_optimizer_paths.py",  # 3.4
+        "plot_lr_sensitivity.py",  # 3.5
+        "plot_bias_correction.py",  # 3.5
+        "plot_fashion_mnist.py",  # 3.6
+        "plot_optimizer_speed.py",  # 3.7
+    )
+
+    def __init__(self, src_dir: str) -> None:
+        self.src_dir = src_dir
+
+    def __call__(self, filename: str) -> tuple[int, str]:
+        if filename not in self.ORDER:  # last, and a warning (fatal under -W) says where to put it
+            logger.warning(
+                f"{filename} has no place in ChapterOrder.ORDER (docs/_ext/gallery_i18n.py)"
+            )
+            return len(self.ORDER), filename
+        return self.ORDER.index(filename), filename
 
 
 BOILERPLATE_KO = {

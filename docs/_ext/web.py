@@ -6,10 +6,13 @@
   inline scripts read (documentation_options.js), and a page loads only the stylesheets it uses.
 - The 404 page's links are absolute, as the page is served at any missing address.
 - Every figure has its size (no layout shift), loads lazily, and links to its full-size image,
-  which a phone can zoom into.
+  which a phone can zoom into. A gallery figure's alt text is the chapter's, in the page's
+  language (sphinx-gallery's is the plot's English title).
 - In the Korean edition, the API's docstrings are marked as English (``lang="en"``), so that
   screen readers pronounce them as English.
 - An "Open in Colab" link on every gallery example, whose notebook's first cell installs myoptim.
+- An exercise's solution folds into a native ``<details>``: it opens without a script, from
+  the keyboard and for a screen reader.
 - ``{{ repository }}`` in a page's code, and the role ``{repository}`text```, give the address.
 - The published folder keeps only files a page can request: no source maps, no icon font or
   script (book.css draws the icons, so the theme's stylesheet loses its table of them), no
@@ -34,6 +37,7 @@ from sphinx.config import Config
 from sphinx.locale import get_translation
 from sphinx.util.images import get_image_size
 from sphinx.writers.html5 import HTML5Translator
+from sphinx_exercise.nodes import solution_node
 from sphinx_gallery.directives import depart_imgsg_html, imgsgnode, visit_imgsg_html
 
 EDITIONS = ("ko", "en")
@@ -122,8 +126,42 @@ def size_images(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             image["width"], image["height"] = (str(n) for n in size)
 
 
+def collect_figure_alts(app: Sphinx, doctree: nodes.document) -> None:
+    """The alt text of each gallery image that a chapter figure shows, by file name."""
+    alts = {
+        Path(image["uri"]).name: image["alt"]
+        for figure in doctree.findall(nodes.figure)
+        for image in figure.findall(nodes.image)
+        if "sphx_glr_" in image["uri"] and image.get("alt")
+    }
+    if alts:
+        app.env.myoptim_figure_alts[app.env.docname] = alts
+
+
+def init_figure_alts(app: Sphinx) -> None:
+    if not hasattr(app.env, "myoptim_figure_alts"):
+        app.env.myoptim_figure_alts = {}
+
+
+def purge_figure_alts(app: Sphinx, env: Any, docname: str) -> None:
+    env.myoptim_figure_alts.pop(docname, None)
+
+
+def merge_figure_alts(app: Sphinx, env: Any, docnames: set[str], other: Any) -> None:
+    for docname in docnames & other.myoptim_figure_alts.keys():
+        env.myoptim_figure_alts[docname] = other.myoptim_figure_alts[docname]
+
+
 def visit_gallery_image(translator: HTML5Translator, node: imgsgnode) -> None:
-    """sphinx-gallery's figures (image-sg), sized, lazily loaded, linked to their file."""
+    """sphinx-gallery's figures (image-sg), sized, lazily loaded, linked to their file, with
+    the chapter's alt text."""
+    alts = {
+        name: alt
+        for table in translator.builder.env.myoptim_figure_alts.values()
+        for name, alt in table.items()
+    }
+    if Path(node["uri"]).name in alts:  # sphinx-gallery writes the alt text unescaped
+        node["alt"] = html.escape(alts[Path(node["uri"]).name])
     start = len(translator.body)
     visit_imgsg_html(translator, node)
     img = "".join(translator.body[start:])
@@ -138,6 +176,41 @@ def visit_gallery_image(translator: HTML5Translator, node: imgsgnode) -> None:
     translator.body.append(
         f'<a class="reference internal image-reference" href="{source[1]}">{img}</a>'
     )
+
+
+def visit_solution(translator: HTML5Translator, node: solution_node) -> None:
+    """The solution's title ("해답 연습 7") becomes the <summary> that opens it."""
+    translator.body.append(translator.starttag(node, "details", CLASS="admonition"))
+    title = node.next_node(nodes.title)
+    if title is not None:
+        translator.body.append('<summary class="admonition-title">')
+        for child in title.children:
+            child.walkabout(translator)
+        translator.body.append("</summary>\n")
+        title.parent.remove(title)  # rendered: the children are visited after this returns
+
+
+def depart_solution(translator: HTML5Translator, node: solution_node) -> None:
+    translator.body.append("</details>\n")
+
+
+def sharp_chapter_figures(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """A chapter figure drawn by the gallery gets its 2x image too, as the gallery's pages do
+    (sphinx-gallery's ``image_srcset``; those pages make the builder copy the 2x files)."""
+    images = Path(app.srcdir) / "auto_examples" / "images"
+
+    def with_srcset(match: re.Match[str]) -> str:
+        src, name = match[1], match[2]
+        if not (images / f"{name}_2_00x.png").exists():
+            return match[0]
+        double = src.removesuffix(".png") + "_2_00x.png"
+        return f'{match[0]} srcset="{src}, {double} 2x"'
+
+    if "body" in context:
+        pattern = r'src="([^"]*_images/(sphx_glr_[^"/]*_\d{3})\.png)"(?! srcset)'
+        context["body"] = re.sub(pattern, with_srcset, context["body"])
 
 
 def absolute_404_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -280,12 +353,18 @@ def setup(app: Sphinx) -> dict[str, bool]:
     app.connect("source-read", fill_addresses)
     app.add_role("repository", repository_role)
     app.connect("doctree-resolved", size_images)
+    app.connect("builder-inited", init_figure_alts)
+    app.connect("doctree-read", collect_figure_alts)
+    app.connect("env-purge-doc", purge_figure_alts)
+    app.connect("env-merge-info", merge_figure_alts)
     app.add_node(imgsgnode, override=True, html=(visit_gallery_image, depart_imgsg_html))
     app.connect("doctree-resolved", absolute_404_links)
+    app.add_node(solution_node, override=True, html=(visit_solution, depart_solution))
     app.connect("doctree-resolved", mark_english_docstrings)
     app.connect("doctree-resolved", add_colab_link)
     app.connect("html-page-context", label_toggles, priority=900)  # after the theme sets it
     app.connect("html-page-context", defer_scripts)
+    app.connect("html-page-context", sharp_chapter_figures)
     app.connect("html-page-context", drop_unused_stylesheets)
     app.connect("html-page-context", link_editions)
     app.add_node(
