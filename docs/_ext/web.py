@@ -182,10 +182,9 @@ def visit_solution(translator: HTML5Translator, node: solution_node) -> None:
     """The solution's title ("해답 연습 7") becomes the <summary> that opens it."""
     translator.body.append(translator.starttag(node, "details", CLASS="admonition"))
     title = node.next_node(nodes.title)
-    if title is not None:
+    if title is not None:  # as text: a link inside the summary would be a control in a control
         translator.body.append('<summary class="admonition-title">')
-        for child in title.children:
-            child.walkabout(translator)
+        translator.body.append(html.escape(" ".join(title.astext().split())))
         translator.body.append("</summary>\n")
         title.parent.remove(title)  # rendered: the children are visited after this returns
 
