@@ -1,27 +1,40 @@
 """Sessions: ``nox -s docs`` builds the book, ``nox -s tests`` runs the tests (see README)."""
 
+import functools
 import os
 import shutil
+import subprocess
+import sys
+import urllib.request
 from pathlib import Path
 
 import nox
 
+nox.needs_version = ">=2025.2.9"  # nox.project.dependency_groups
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_venv = "yes"  # torch takes a minute to install: do it once
 PYPROJECT = nox.project.load_toml("pyproject.toml")
-DEBIAN_PACKAGES = {  # what the sessions may install on Debian, and a path or command of each
-    "dataset-fashion-mnist": "/usr/share/datasets/fashion-mnist",
-    "chromium": "/usr/bin/chromium",
-    "fonts-nanum": "/usr/share/fonts/truetype/nanum",
-    "nodejs": "node",  # typesets the book's formulas (docs/_ext/math_svg.py)
-    "npm": "npm",  # installs Lighthouse for the benchmarks
+# On Linux, PyPI's torch is a CUDA build (5.8 GB per environment); the book needs only the
+# CPU. MYOPTIM_TORCH_INDEX names another index, or "" for PyPI's torch.
+TORCH_INDEX = os.environ.get(
+    "MYOPTIM_TORCH_INDEX", "https://download.pytorch.org/whl/cpu" if sys.platform == "linux" else ""
+)
+DEBIAN_PACKAGES = {  # what the sessions may install on Debian: a path or command, and without it
+    "dataset-fashion-mnist": (
+        "/usr/share/datasets/fashion-mnist",
+        "torchvision downloads Fashion-MNIST",
+    ),
+    "chromium": ("/usr/bin/chromium", "the browser tests look for Chrome or Edge instead"),
+    "fonts-nanum": ("/usr/share/fonts/truetype/nanum", "Korean text shows as boxes in screenshots"),
+    "nodejs": ("node", "formulas are typeset in the reader's browser (docs/_ext/math_svg.py)"),
+    "npm": ("npm", "the Lighthouse benchmark cannot run"),
 }
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Type-check the package, then run the test suite (pytest options after --)."""
-    session.install(".", *nox.project.dependency_groups(PYPROJECT, "test", "docs"))
+    install(session, "test", "docs")
     # The tests build the book (gallery included) and read it in Chromium, Korean fonts and all.
     install_debian_packages(
         session, "dataset-fashion-mnist", "chromium", "fonts-nanum", "nodejs", "npm"
@@ -41,7 +54,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build both editions into docs/_build/html (sphinx-build options after --)."""
-    session.install(".", *nox.project.dependency_groups(PYPROJECT, "docs"))
+    install(session, "docs")
     install_debian_packages(session, "dataset-fashion-mnist", "nodejs")
     session.run("python", "docs/build.py", *session.posargs)
 
@@ -59,7 +72,7 @@ def bench(session: nox.Session) -> None:
 
     They write benchmarks/results/; `nox -s bench -- --smoke` only checks that they run.
     """
-    session.install(".", *nox.project.dependency_groups(PYPROJECT, "docs"))
+    install(session, "docs")
     install_debian_packages(session, "dataset-fashion-mnist", "chromium", "npm")
     for script in ("step", "throughput", "docs_build"):
         session.run("python", f"benchmarks/{script}.py", *session.posargs)
@@ -71,11 +84,30 @@ def bench(session: nox.Session) -> None:
 @nox.session(default=False)
 def translations(session: nox.Session) -> None:
     """Update the English catalogs (docs/locale/en) from the Korean sources."""
-    session.install(".", *nox.project.dependency_groups(PYPROJECT, "docs"))
+    install(session, "docs")
     install_debian_packages(session, "dataset-fashion-mnist")
     session.run("sphinx-build", "-b", "gettext", "docs", "docs/_build/gettext")
     options = ["-p", "docs/_build/gettext", "-l", "en", "-d", "docs/locale", "-w", "0"]
     session.run("sphinx-intl", "update", *options)
+
+
+def install(session: nox.Session, *groups: str) -> None:
+    """Install the package and its dependency groups, torch from TORCH_INDEX if it answers."""
+    index = []
+    if TORCH_INDEX and answers(TORCH_INDEX):
+        index = ["--extra-index-url", TORCH_INDEX]
+    elif TORCH_INDEX:  # offline, or behind a firewall: pip's retries would take minutes
+        session.warn(f"{TORCH_INDEX} does not answer: torch comes from pip's other indexes")
+    session.install(".", *nox.project.dependency_groups(PYPROJECT, *groups), *index)
+
+
+@functools.cache
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=10):
+            return True
+    except OSError:
+        return False
 
 
 def has(path_or_command: str) -> bool:
@@ -84,15 +116,32 @@ def has(path_or_command: str) -> bool:
     return shutil.which(path_or_command) is not None
 
 
+def is_debian(release: Path = Path("/etc/os-release")) -> bool:
+    return release.exists() and "ID=debian" in release.read_text().split()  # not Ubuntu
+
+
 def install_debian_packages(session: nox.Session, *packages: str) -> None:
     """On Debian as root, install the packages a machine lacks (for CI and machines offline).
 
-    Elsewhere: the gallery finds Fashion-MNIST in $FASHION_MNIST_DIR or torchvision downloads
-    it, the browser tests look for Chrome or Chromium on the PATH, and the book builds without
-    Node.js, its formulas then typeset in the browser (see README).
+    Each is optional, and a missing one is reported with what the session does without it.
+    Elsewhere (Ubuntu has no chromium package) nothing is installed: the gallery finds
+    Fashion-MNIST in $FASHION_MNIST_DIR or torchvision downloads it, the browser tests use
+    Chrome, Edge or Chromium, and the book builds without Node.js (see README).
     """
-    missing = [p for p in packages if not has(DEBIAN_PACKAGES[p])]
-    if not missing or not shutil.which("apt-get") or os.geteuid() != 0:
+    missing = [p for p in packages if not has(DEBIAN_PACKAGES[p][0])]
+    if not missing or not is_debian():
         return
-    session.run("apt-get", "update", "-qq", external=True)
-    session.run("apt-get", "install", "-y", "-qq", *missing, external=True)
+    if os.geteuid() == 0 and apt(session, "update", "-qq"):
+        missing = [p for p in missing if not apt(session, "install", "-y", "-qq", p)]
+    for package in missing:
+        without = DEBIAN_PACKAGES[package][1]
+        session.warn(f"{package} is not installed, so {without} (sudo apt-get install {package})")
+
+
+def apt(session: nox.Session, *arguments: str) -> bool:
+    session.log(f"apt-get {' '.join(arguments)}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    result = subprocess.run(["apt-get", *arguments], capture_output=True, text=True, env=env)
+    if result.returncode:
+        session.warn(f"apt-get {arguments[0]} failed:\n{(result.stdout + result.stderr)[-2000:]}")
+    return result.returncode == 0

@@ -36,6 +36,7 @@ extensions = [
     "sphinx_proof",
     "sphinx_exercise",
     "sphinxcontrib.bibtex",
+    "stale_outputs",  # what a removed gallery example left behind goes with it
     "sphinx_gallery.gen_gallery",
     "sphinx_copybutton",
     "notfound.extension",

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from claims import NotMeasured
+
 Results = dict[str, Any]
 ADAPTIVE = ("MyAdam", "MyAdaGrad", "MyRMSProp")
 
@@ -46,6 +48,8 @@ def curve(r: Results, name: str, which: str) -> list[float]:
 
 
 def speed(r: Results, problem: str, name: str) -> float:
+    if reason := r["optimizer_speed"].get("not_measured", {}).get(name):
+        raise NotMeasured(f"{name}: {reason}")
     return r["optimizer_speed"]["ms_per_step"][problem][name]
 
 

@@ -10,6 +10,7 @@ from myoptim.adagrad import MyAdaGrad
 from myoptim.adam import MyAdam
 from myoptim.base import MyOptimizer
 from myoptim.compiled_adam import MyCompiledAdam
+from myoptim.compiler import compiler_missing
 from myoptim.flat import Flattened
 from myoptim.momentum import MySGDMomentum
 from myoptim.rmsprop import MyRMSProp
@@ -24,5 +25,6 @@ __all__ = [
     "MyRMSProp",
     "MySGD",
     "MySGDMomentum",
+    "compiler_missing",
 ]
 __version__ = "0.1.0"

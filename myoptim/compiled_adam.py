@@ -8,6 +8,7 @@ from collections.abc import Callable
 import torch
 
 from myoptim.adam import MyAdam
+from myoptim.compiler import require_compiler
 
 
 class MyCompiledAdam(MyAdam):
@@ -37,7 +38,8 @@ class MyCompiledAdam(MyAdam):
     The state, the hyperparameters and their validation are ``MyAdam``'s. The compiled
     loop rounds differently from ``torch.optim.Adam``'s operations (it keeps
     intermediate values in registers), so the two agree to rounding, not bit for bit.
-    The first steps compile the loop, which takes seconds and needs a C++ compiler.
+    The first steps compile the loop, which takes seconds and, on the CPU, a C++ compiler
+    (without one the first step raises an error that says what to install).
     Each dtype and memory layout of parameter gets a loop of its own, and torch.compile
     keeps at most 8 per function: wrap the model's parameters in
     :class:`~myoptim.Flattened`, which makes them one tensor and the step one loop.
@@ -64,6 +66,7 @@ class MyCompiledAdam(MyAdam):
     """
 
     def _update_param(self, p: torch.Tensor, grad: torch.Tensor) -> None:
+        adam_pass = _compiled(_adam_pass, p.device.type)  # compiled on first use
         state = self.state[p]
         state["t"] += 1
         t = state["t"]
@@ -84,9 +87,7 @@ class MyCompiledAdam(MyAdam):
             tensors = [x.view(-1) for x in tensors]
         # As 0-d tensors the numbers are inputs that the loop reads. Python numbers may be
         # compiled into the loop as constants, and then each new value compiles it again.
-        _compiled(_adam_pass)(
-            *tensors, *(torch.tensor(x, dtype=p.dtype, device=p.device) for x in numbers)
-        )
+        adam_pass(*tensors, *(torch.tensor(x, dtype=p.dtype, device=p.device) for x in numbers))
 
 
 def _adam_pass(
@@ -110,6 +111,8 @@ def _adam_pass(
 
 
 @functools.cache
-def _compiled(function: Callable[..., None]) -> Callable[..., None]:
-    # On first use: importing torch.compile's machinery takes seconds.
+def _compiled(function: Callable[..., None], device: str) -> Callable[..., None]:
+    # On first use: importing torch.compile's machinery takes seconds. Without a compiler,
+    # the error comes before the step changes anything.
+    require_compiler(device)
     return torch.compile(function, fullgraph=True, dynamic=True)

@@ -25,6 +25,10 @@ FILES = {
     "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
 }
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+MIRRORS = (  # tried in turn, so that one host's outage does not stop a build
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",  # torchvision's only one
+    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+)
 HOW_TO_GET_IT = (
     "Get Fashion-MNIST in one of these ways:\n"
     "  - with internet access, torchvision downloads it (download=True, the default);\n"
@@ -45,7 +49,8 @@ def fashion_mnist_root(root: str | Path | None = None, download: bool = True) ->
 
     Files already there are kept. Missing ones are copied (and unzipped) from the folder
     named by ``$FASHION_MNIST_DIR``, then from Debian's ``dataset-fashion-mnist``, and
-    finally downloaded by torchvision if ``download`` is true. Every file is then checked
+    finally downloaded by torchvision if ``download`` is true, from torchvision's mirror or
+    else from the dataset's own repository on GitHub (``MIRRORS``). Every file is then checked
     against its published MD5, so a truncated or damaged file is never trained on.
 
     Args:
@@ -115,12 +120,16 @@ def _copy_from(sources: list[Path], name: str, target: Path) -> None:
             return
 
 
-def _download(root: Path) -> None:
+def _download(root: Path, mirrors: tuple[str, ...] = MIRRORS) -> None:
     from torchvision import datasets
 
+    class FashionMNIST(datasets.FashionMNIST):  # type: ignore[misc]  # named as its folder
+        pass
+
+    FashionMNIST.mirrors = list(mirrors)
     try:
         for train in (True, False):
-            datasets.FashionMNIST(root, train=train, download=True)
+            FashionMNIST(root, train=train, download=True)
     except Exception as error:  # no network, a mirror down, ...: say how to get the data
         raise FileNotFoundError(
             f"Fashion-MNIST could not be downloaded ({error}).\n{HOW_TO_GET_IT}"

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from myoptim.base import MyOptimizer, _check_params
+from myoptim.compiler import require_compiler
 
 
 class Flattened:
@@ -44,9 +45,11 @@ class Flattened:
             require grad are left out (they would never get a gradient).
         compile: compile the optimizer's update with ``torch.compile``, which fuses its
             operations into one loop over the buffer (section 3.7.3). The first steps
-            compile, which takes seconds and needs a C++ compiler; torch.compile keeps 8
-            compiled variants per optimizer class, so at most 8 such optimizers of one
-            class live in one process. Default ``False``. For Adam, use
+            compile, which takes seconds and, on the CPU, a C++ compiler (without one, the
+            constructor raises an error that says what to install:
+            :func:`~myoptim.compiler_missing`). torch.compile keeps 8 compiled variants
+            per optimizer class, so at most 8 such optimizers of one class live in one
+            process. Default ``False``. For Adam, use
             :class:`~myoptim.MyCompiledAdam` without ``compile`` instead: compiled as
             written, ``MyAdam`` is slower than not compiled.
         **hyperparameters: passed to ``optimizer``, e.g. ``lr=1e-3``; the optimizer's
@@ -86,6 +89,8 @@ class Flattened:
                 f"{sorted(map(str, kinds))}; convert the model first, e.g. model.float()"
             )
         first = self.params[0]
+        if compile:
+            require_compiler(first.device.type)  # before the parameters move into the buffer
         size = sum(p.numel() for p in self.params)
         self.buffer = torch.empty(size, dtype=first.dtype, device=first.device, requires_grad=True)
         self.buffer.grad = torch.zeros_like(self.buffer)

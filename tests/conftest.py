@@ -16,9 +16,12 @@ sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
 
 @pytest.fixture(scope="session")
-def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One Fashion-MNIST folder for the whole run (filled on first use)."""
-    return tmp_path_factory.mktemp("data")
+def data_root() -> Path:
+    """Fashion-MNIST where the book's builds find it ($MYOPTIM_DATA or ~/.cache/myoptim),
+    filled by the locator on the first run and reused by every later one (offline too)."""
+    from myoptim.datasets import fashion_mnist_root
+
+    return fashion_mnist_root()
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,11 @@
 """The built site in a real browser: every page of both editions, served from a sub-path.
 
-Playwright drives the system's Chromium or Chrome (or the one ``$MYOPTIM_CHROMIUM`` names)
-through the site served over http under /myoptim/, as GitHub Pages serves a project, and
-opened from file://. Each page is loaded once per edition and checked for what a reader would
-notice: errors, missing files, requests leaving the site, raw TeX, broken images, hidden
-algorithm boxes, a language switcher that goes elsewhere. Screenshots are saved in
-``$MYOPTIM_ARTIFACTS`` (default ``artifacts/``).
+Playwright drives the installed Chrome or Edge, or the system's Chromium (or the browser that
+``$MYOPTIM_CHROMIUM`` names) through the site served over http under /myoptim/, as GitHub
+Pages serves a project, and opened from file://. Each page is loaded once per edition and
+checked for what a reader would notice: errors, missing files, requests leaving the site, raw
+TeX, broken images, hidden algorithm boxes, a language switcher that goes elsewhere.
+Screenshots are saved in ``$MYOPTIM_ARTIFACTS`` (default ``artifacts/``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from playwright import sync_api as pw
 pytestmark = pytest.mark.browser
 EDITIONS = ("ko", "en")
 OTHER = {"ko": "en", "en": "ko"}
+CHANNELS = ("chrome", "msedge")  # Playwright's names for installed Chrome and Edge
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 SUB_PATH = urlsplit(site_url()).path  # where GitHub Pages serves the project's site
 ALGORITHM_BOXES = sum(
@@ -65,16 +66,22 @@ def artifacts() -> Path:
 
 
 @pytest.fixture(scope="session")
-def base_url(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def base_url(site: Path) -> Iterator[str]:
     """The site served over http on localhost under its sub-path, nothing else; a missing
     address answers with the site's 404.html, as GitHub Pages does."""
-    root = site if SUB_PATH == "/" else tmp_path_factory.mktemp("www")
-    if root != site:
-        (root / SUB_PATH.strip("/")).symlink_to(site, target_is_directory=True)
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
             pass  # the browser reports failed requests, with the page that made them
+
+        def translate_path(self, path: str) -> str:
+            # The site under SUB_PATH; nothing elsewhere. (A symbolic link would need
+            # privileges on Windows.)
+            if path.split("?")[0] == SUB_PATH.rstrip("/"):
+                return str(site)  # a folder: answered with a redirect to SUB_PATH
+            if not path.startswith(SUB_PATH):
+                return str(site / "no such page")
+            return super().translate_path("/" + path.removeprefix(SUB_PATH))
 
         def send_error(self, code: int, message: str | None = None, explain: str | None = None):
             page = site / "404.html"
@@ -88,7 +95,7 @@ def base_url(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
             self.wfile.write(body)
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=site))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}{SUB_PATH}"
     server.shutdown()
@@ -97,18 +104,30 @@ def base_url(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[pw.Browser]:
-    found = (shutil.which(name) for name in BROWSERS)
-    executable = os.environ.get("MYOPTIM_CHROMIUM") or next(filter(None, found), None)
-    if not executable:
-        pytest.fail(
-            "The browser tests need Chromium: `apt-get install chromium` on Debian/Ubuntu, or "
-            "set MYOPTIM_CHROMIUM to a Chrome or Chromium executable. "
-            "To run the other tests without them: pytest -m 'not browser'."
-        )
+    """$MYOPTIM_CHROMIUM, else installed Chrome or Edge (found where their installers put
+    them, on every platform), else Chromium or Chrome on the PATH."""
     with pw.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        browser = launch(playwright)
         yield browser
         browser.close()
+
+
+def launch(playwright: pw.Playwright) -> pw.Browser:
+    options: dict[str, Any] = {"args": ["--no-sandbox"]}
+    if executable := os.environ.get("MYOPTIM_CHROMIUM"):
+        return playwright.chromium.launch(executable_path=executable, **options)
+    for channel in CHANNELS:
+        try:
+            return playwright.chromium.launch(channel=channel, **options)
+        except pw.Error:  # not installed
+            continue
+    if found := next(filter(None, map(shutil.which, BROWSERS)), None):
+        return playwright.chromium.launch(executable_path=found, **options)
+    pytest.fail(
+        "The browser tests need Chrome, Edge or Chromium: install Chrome, or on Debian "
+        "`apt-get install chromium`, or set MYOPTIM_CHROMIUM to a Chrome or Chromium "
+        "executable. To run the other tests without them: pytest -m 'not browser'."
+    )
 
 
 class Watcher:

@@ -73,6 +73,25 @@ def test_a_changed_result_breaks_the_claims_that_rest_on_it(results: dict) -> No
     assert not {"state-sizes", "best-lr-from-the-sweep"} & (set(failed) - set(before))
 
 
+def test_what_could_not_be_measured_goes_unchecked(results: dict) -> None:
+    """Without a C++ compiler the speed example leaves the compiled rows out, and says why."""
+    unmeasured = copy.deepcopy(results)
+    speed = unmeasured["optimizer_speed"]
+    reason = "torch.compile needs a C++ compiler"
+    compiled = ("Flattened(MyAdam, compile=True)", "Flattened(MyCompiledAdam)")
+    speed["not_measured"] = dict.fromkeys(compiled, reason)
+    for table in speed["ms_per_step"].values():
+        for name in compiled:
+            del table[name]
+    failed = failures(CLAIMS, unmeasured)
+    before = failures(CLAIMS, results)
+    new = {k: why for k, why in failed.items() if k not in before}
+    assert set(new) == {"compiled-adam-slower", "compiled-within-3x-bound"}
+    for why in new.values():
+        assert why.startswith("not measured on this machine")
+        assert reason in why
+
+
 MINI_CONF = """
 import os, sys
 sys.path[:0] = [{ext!r}, os.path.dirname(__file__)]
@@ -83,6 +102,8 @@ MINI_EVIDENCE = """
 from dataclasses import dataclass
 from typing import Callable
 
+from claims import NotMeasured
+
 @dataclass(frozen=True)
 class Claim:
     results: tuple
@@ -90,8 +111,13 @@ class Claim:
     says: str
     holds: Callable
 
+def time(r, name):
+    if reason := r["race"].get("not_measured", {{}}).get(name):
+        raise NotMeasured(reason)
+    return r["race"][name]
+
 CLAIMS = {{"a-beats-b": Claim(("race",), "fig-race", "a is faster than b",
-                              lambda r: r["race"]["a"] < r["race"]["b"])}}
+                              lambda r: time(r, "a") < time(r, "b"))}}
 """
 MINI_PAGE = """
 # Race
@@ -161,3 +187,9 @@ def test_an_unknown_claim_fails_the_build(tmp_path: Path) -> None:
     result = build_mini(tmp_path, {"a": 1.0, "b": 2.0}, claim="a-is-best")
     assert result.returncode != 0
     assert "unknown claim 'a-is-best'" in result.stderr
+
+
+def test_a_number_that_could_not_be_measured_does_not_fail_the_build(tmp_path: Path) -> None:
+    times = {"b": 2.0, "not_measured": {"a": "no C++ compiler"}}
+    result = build_mini(tmp_path, times)
+    assert result.returncode == 0, result.stderr

@@ -7,6 +7,10 @@ the margin measured in the notes; float64: ``assert_close``'s defaults).
 
 from __future__ import annotations
 
+import sysconfig
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 import torch
 from cases import (
@@ -22,7 +26,8 @@ from cases import (
     train,
 )
 
-from myoptim import Flattened, MyAdam, MyCompiledAdam
+from myoptim import Flattened, MyAdam, MyCompiledAdam, compiler_missing
+from myoptim.compiled_adam import _compiled
 
 ADAM = TABLE["adam-custom"]
 
@@ -128,3 +133,67 @@ def test_compiled_adam_validates_like_adam() -> None:
     assert repr(MyCompiledAdam([torch.zeros(2, requires_grad=True)])) == (
         "MyCompiledAdam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08)"
     )
+
+
+@pytest.fixture
+def no_compiler(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A machine without a C++ compiler (as Windows without MSVC, or Linux without g++)."""
+    monkeypatch.setenv("CXX", "/nonexistent/c++")
+    compiler_missing.cache_clear()
+    _compiled.cache_clear()
+    yield
+    compiler_missing.cache_clear()
+    _compiled.cache_clear()
+
+
+def test_this_machine_compiles() -> None:
+    """The tests above need a compiler; the book's CI also builds without one (.ci/run)."""
+    assert compiler_missing() is None
+
+
+def test_a_missing_compiler_is_named_with_what_to_install(no_compiler: None) -> None:
+    reason = compiler_missing()
+    assert reason is not None
+    assert "$CXX names '/nonexistent/c++', which is not found" in reason
+    for fix in ("build-essential", "xcode-select --install", "Visual Studio", "compile=True"):
+        assert fix in reason
+
+
+def test_missing_python_headers_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    paths = {**sysconfig.get_paths(), "include": str(tmp_path)}
+    monkeypatch.setattr(sysconfig, "get_paths", lambda: paths)
+    compiler_missing.cache_clear()
+    try:
+        reason = compiler_missing()
+    finally:
+        monkeypatch.undo()
+        compiler_missing.cache_clear()
+    assert reason is not None
+    assert f"{tmp_path / 'Python.h'} is missing" in reason
+    assert "python3-dev" in reason
+
+
+def test_flattened_refuses_to_compile_without_a_compiler_and_leaves_the_model(
+    no_compiler: None,
+) -> None:
+    model = mlp()
+    before = [(p.data_ptr(), p.detach().clone()) for p in model.parameters()]
+    with pytest.raises(RuntimeError, match=r"needs a C\+\+ compiler"):
+        Flattened(MyAdam, model.parameters(), compile=True)
+    for p, (pointer, value) in zip(model.parameters(), before, strict=True):
+        assert p.data_ptr() == pointer  # not moved into a buffer
+        assert torch.equal(p, value)
+    Flattened(MyAdam, model.parameters())  # compiling was the only problem
+
+
+def test_compiled_adam_without_a_compiler_fails_before_changing_anything(
+    no_compiler: None,
+) -> None:
+    params = make_params(torch.float32)
+    optimizer = MyCompiledAdam(params)
+    set_grads(params, next(gradient_stream(params, steps=1)))
+    before = copy_params(params)
+    with pytest.raises(RuntimeError, match=r"needs a C\+\+ compiler"):
+        optimizer.step()
+    assert all(torch.equal(p, b) for p, b in zip(params, before, strict=True))
+    assert all(state["t"] == 0 for state in optimizer.state.values())

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
+import hashlib
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,7 +19,7 @@ from myoptim import datasets
 @pytest.fixture(scope="session")
 def real_files(data_root: Path) -> Path:
     """The verified raw files, found or downloaded the usual way."""
-    return datasets.fashion_mnist_root(data_root) / "FashionMNIST" / "raw"
+    return data_root / "FashionMNIST" / "raw"
 
 
 @pytest.fixture
@@ -75,3 +80,45 @@ def test_load_gives_what_to_tensor_gives(data_root: Path) -> None:
         assert torch.equal(x[i], image)
         assert label == y[i]
     assert sorted(y.unique().tolist()) == list(range(10))
+
+
+@pytest.fixture
+def mirror(tmp_path: Path, real_files: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A download host on localhost that serves the four .gz files under /fashion/."""
+    from torchvision import datasets as tv_datasets
+
+    served = tmp_path / "www" / "fashion"
+    served.mkdir(parents=True)
+    resources = []
+    for name in datasets.FILES:
+        data = gzip.compress((real_files / name).read_bytes(), compresslevel=1)
+        (served / f"{name}.gz").write_bytes(data)
+        resources.append((f"{name}.gz", hashlib.md5(data).hexdigest()))
+    # torchvision checks each .gz against its MD5; these are compressed anew.
+    monkeypatch.setattr(tv_datasets.FashionMNIST, "resources", resources)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(tmp_path / "www"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_two_mirrors_torchvisions_first() -> None:
+    from torchvision import datasets as tv_datasets
+
+    assert datasets.MIRRORS[0] == tv_datasets.FashionMNIST.mirrors[0]
+    assert datasets.MIRRORS[1].startswith("https://raw.githubusercontent.com/zalandoresearch/")
+
+
+@pytest.mark.usefixtures("no_local_copies")
+def test_a_mirror_that_is_down_gives_way_to_the_next(tmp_path: Path, mirror: str) -> None:
+    root = tmp_path / "root"
+    down = "http://127.0.0.1:9/"  # nothing listens there: the connection is refused
+    datasets._download(root, mirrors=(down, f"{mirror}fashion/"))
+    assert datasets.fashion_mnist_root(root, download=False) == root  # all four, verified

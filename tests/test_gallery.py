@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -72,6 +73,47 @@ def test_failing_cell_fails_the_build(tmp_path: Path, quick_env: dict[str, str])
     result = build(project, quick_env, "-D", f"nb_execution_cache_path={tmp_path / 'cache'}")
     assert result.returncode != 0
     assert "ZeroDivisionError" in result.stdout + result.stderr
+
+
+EXTRA = '''"""
+Extra
+=====
+
+An example that is added, built, and removed again.
+"""
+
+print("extra example ran")
+'''
+
+
+def test_a_removed_example_leaves_nothing_behind(
+    project: Path, tmp_path: Path, quick_env: dict[str, str]
+) -> None:
+    """Its outputs (which CI's cache restores) would otherwise fail every later build."""
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy)  # built: its examples and cells are not run again
+    order = copy / "docs" / "_ext" / "gallery_i18n.py"
+    original = order.read_text(encoding="utf-8")
+    listed = original.replace("    ORDER = (\n", '    ORDER = (\n        "plot_extra.py",\n')
+    order.write_text(listed, encoding="utf-8")
+    (copy / "gallery" / "plot_extra.py").write_text(EXTRA, encoding="utf-8")
+    options = ["-W", "-D", "language=ko"]
+
+    first = build(copy, quick_env, *options)
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-3000:]
+    gallery = copy / "docs" / "auto_examples"
+    html = copy / "docs" / "_build" / "html"
+    assert "extra example ran" in (html / "auto_examples" / "plot_extra.html").read_text()
+    assert list(gallery.glob("plot_extra.*"))
+
+    (copy / "gallery" / "plot_extra.py").unlink()
+    order.write_text(original, encoding="utf-8")
+    second = build(copy, quick_env, *options)
+    assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-3000:]
+    assert list(gallery.glob("plot_extra*")) == []
+    assert not (html / "auto_examples" / "plot_extra.html").exists()  # the sitemap lists pages
+    assert list((html / "_sources").glob("auto_examples/plot_extra.*")) == []
+    assert "removed the outputs of examples that no longer exist: plot_extra" in second.stdout
 
 
 ARTICLE_WIDTH_PX = 688  # the book's text column at 1280×800, where a figure is shown shrunk to fit

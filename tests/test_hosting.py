@@ -67,11 +67,9 @@ def test_workflow_builds_every_change_and_deploys_only_main() -> None:
     on = workflow()["on"]
     assert on["push"]["branches"] == ["main"]
     assert "pull_request" in on
+    assert "workflow_dispatch" in on  # a manual run on main deploys (see below)
     deploy = workflow()["jobs"]["deploy"]
     assert deploy["needs"] == "build"
-    assert re.fullmatch(
-        r"github\.event_name == 'push' && github\.ref == 'refs/heads/main'", deploy["if"]
-    )
     assert "if" not in workflow()["jobs"]["build"]  # pull requests build too
 
 
@@ -106,21 +104,70 @@ def test_workflow_builds_with_nox_and_publishes_the_built_site() -> None:
     commands = [step["run"] for step in steps("build") if "run" in step]
     used = {m for command in commands for m in re.findall(r"nox -s (\w+)", command)}
     assert {"docs", "linkcheck", "tests"} <= used <= nox_sessions()
-    (upload,) = [s for s in steps("build") if s.get("uses", "").startswith("actions/upload-pages")]
-    assert ROOT / upload["with"]["path"] == SITE
-    (deploy,) = steps("deploy")
+    (pack,) = [c for c in commands if c.startswith("tar ")]
+    packed = re.search(r"-C (\S+) -cf \"\$RUNNER_TEMP/artifact.tar\" \.$", pack.strip())
+    assert packed, pack
+    assert ROOT / packed[1] == SITE
+    (upload,) = [s for s in steps("build") if s.get("with", {}).get("name") == "github-pages"]
+    assert upload["with"]["path"] == "${{ runner.temp }}/artifact.tar"  # what deploy-pages reads
+
+
+def test_workflow_explains_the_pages_setting_it_cannot_make() -> None:
+    check, deploy = steps("deploy")
+    assert 'gh api "repos/$GITHUB_REPOSITORY/pages"' in check["run"]
+    assert "Settings > Pages > Source: GitHub Actions" in check["run"]
     assert deploy["uses"].startswith("actions/deploy-pages@")
-    assert "download.pytorch.org/whl/cpu" in workflow()["env"]["PIP_EXTRA_INDEX_URL"]
+
+
+@pytest.mark.parametrize(
+    ("event", "ref", "deploys"),
+    [
+        ("push", "refs/heads/main", True),
+        ("workflow_dispatch", "refs/heads/main", True),
+        ("push", "refs/heads/feature", False),
+        ("workflow_dispatch", "refs/heads/feature", False),
+        ("pull_request", "refs/pull/1/merge", False),
+    ],
+    ids=["push-main", "dispatch-main", "push-branch", "dispatch-branch", "pull-request"],
+)
+def test_workflow_deploys_main_only(event: str, ref: str, deploys: bool) -> None:
+    for job in ("deploy", "notebooks"):
+        condition = workflow()["jobs"][job]["if"]
+        python = condition.replace("github.event_name", repr(event))
+        python = python.replace("github.ref", repr(ref)).replace("&&", "and").replace("||", "or")
+        assert re.fullmatch(r"[\w\s'/!=.]+", python), condition  # comparisons, nothing else
+        assert eval(python) is deploys, (job, condition)
+
+
+def test_workflow_saves_its_caches_after_red_runs_too() -> None:
+    """A failed run's outputs and data are kept, so that its retry does not start cold."""
+    build = workflow()["jobs"]["build"]
+    uses = [s.get("uses", "") for s in build["steps"]]
+    assert not [u for u in uses if u.startswith("actions/cache@")]  # saves on success only
+    restore = build["steps"][next(i for i, u in enumerate(uses) if "cache/restore@" in u)]
+    save = build["steps"][next(i for i, u in enumerate(uses) if "cache/save@" in u)]
+    assert save["if"] == "always()"
+    assert restore["with"]["path"] == save["with"]["path"]
+    assert restore["with"]["key"] == save["with"]["key"]
+    key = build["env"][re.fullmatch(r"\$\{\{ env\.(\w+) \}\}", save["with"]["key"])[1]]
+    # A cache key is written once: a key of its own for each attempt is always saved.
+    assert "${{ github.run_id }}" in key
+    assert "${{ github.run_attempt }}" in key
+    assert key.startswith(restore["with"]["restore-keys"])
+    order = [s.get("name") or s.get("uses") or s["run"] for s in build["steps"]]
+    assert order.index(restore["uses"]) < order.index("Build both editions")
+    assert order.index("Build both editions") < order.index(save["uses"])
 
 
 def test_workflow_caches_what_the_build_executes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MYOPTIM_DATA", raising=False)
-    (cache,) = [s for s in steps("build") if s.get("uses", "").startswith("actions/cache@")]
-    paths = set(cache["with"]["path"].split())
+    build = workflow()["jobs"]["build"]
+    (save,) = [s for s in build["steps"] if s.get("uses", "").startswith("actions/cache/save@")]
+    assert save["with"]["path"] == "${{ env.EXECUTED }}"
     conf = (ROOT / "docs" / "conf.py").read_text(encoding="utf-8")
     assert 'ROOT / "docs/_build/.jupyter_cache"' in conf  # the notebook cache
     assert '"gallery_dirs": "auto_examples"' in conf  # the gallery's outputs
-    assert paths == {
+    assert set(build["env"]["EXECUTED"].split()) == {
         "docs/_build/.jupyter_cache",
         "docs/auto_examples",
         "docs/gen_modules",
@@ -128,10 +175,48 @@ def test_workflow_caches_what_the_build_executes(monkeypatch: pytest.MonkeyPatch
     }
 
 
-def test_actions_are_pinned_to_a_major_version() -> None:
+def test_workflow_installs_korean_fonts() -> None:
+    """The runner is Ubuntu, where the noxfile installs nothing (tests/test_noxfile.py)."""
+    install = [
+        s
+        for s in steps("build")
+        if re.search(r"sudo apt-get install .*\bfonts-nanum\b", s.get("run", ""))
+    ]
+    assert install
+    order = [s.get("name") for s in steps("build")]
+    assert order.index(install[0]["name"]) < order.index("Check the site in a browser")
+
+
+# The first major version of each action that runs on Node.js 24: GitHub's runners dropped
+# Node.js 20 on 2026-09-16.
+NODE_24 = {
+    "actions/checkout": 5,
+    "actions/setup-python": 6,
+    "actions/cache/restore": 5,
+    "actions/cache/save": 5,
+    "actions/upload-artifact": 6,
+    "actions/download-artifact": 5,
+    "actions/deploy-pages": 5,
+}
+
+
+def test_actions_are_pinned_to_a_major_version_that_runs() -> None:
     uses = [s["uses"] for job in workflow()["jobs"] for s in steps(job) if "uses" in s]
     assert uses
-    assert [u for u in uses if not re.fullmatch(r"actions/[\w-]+@v\d+", u)] == []
+    assert [u for u in uses if not re.fullmatch(r"actions/[\w-]+(/[\w-]+)?@v\d+", u)] == []
+    assert [u for u in uses if int(u.split("@v")[1]) < NODE_24[u.split("@")[0]]] == []
+
+
+def test_workflow_pins_its_runner_and_overwrites_re_run_artifacts() -> None:
+    assert {job["runs-on"] for job in workflow()["jobs"].values()} == {"ubuntu-24.04"}
+    uploads = [s for s in steps("build") if s.get("uses", "").startswith("actions/upload-artifact")]
+    assert len(uploads) == 3  # screenshots, notebooks, the site
+    assert all(s["with"]["overwrite"] is True for s in uploads)
+
+
+def test_readthedocs_output_is_ignored_by_git() -> None:
+    command = ["git", "check-ignore", "-q", "_readthedocs/html/index.html"]
+    assert subprocess.run(command, cwd=ROOT, check=False).returncode == 0
 
 
 def test_readthedocs_builds_the_same_site() -> None:
@@ -142,4 +227,4 @@ def test_readthedocs_builds_the_same_site() -> None:
     assert "nodejs" in config["build"]["tools"]  # math typeset when the book is built
     (build,) = [c for c in config["build"]["commands"] if "nox -s docs" in c]
     assert "--out $READTHEDOCS_OUTPUT/html" in build
-    assert "download.pytorch.org/whl/cpu" in build
+    assert "PIP_" not in build  # pip's own settings stay; the noxfile adds torch's index
