@@ -134,6 +134,7 @@ for ax, problem in zip(axes, SHAPES):
     ax.set_title(problem)
     ax.legend(loc="upper left")
 axes[0].set_ylabel("ms per Adam step (median)")
+axes[0].set_ylim(top=8 * max(results.values()))  # room for the legend above the tallest bar
 if not_measured:
     fig.suptitle("Not measured: the compiled implementations (no C++ compiler here)")
 plt.show()

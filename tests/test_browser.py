@@ -14,10 +14,9 @@ import functools
 import os
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -27,7 +26,7 @@ from addresses import repository, site_url
 from axe_playwright_python.sync_playwright import Axe
 from bs4 import BeautifulSoup
 from check_links import pages as all_pages
-from conftest import ROOT
+from conftest import ROOT, Quiet, serving
 from playwright import sync_api as pw
 
 pytestmark = pytest.mark.browser
@@ -70,10 +69,8 @@ def base_url(site: Path) -> Iterator[str]:
     """The site served over http on localhost under its sub-path, nothing else; a missing
     address answers with the site's 404.html, as GitHub Pages does."""
 
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass  # the browser reports failed requests, with the page that made them
-
+    # No log line per request: the browser reports failed requests, with the page that made them.
+    class Site(Quiet, SimpleHTTPRequestHandler):
         def translate_path(self, path: str) -> str:
             # The site under SUB_PATH; nothing elsewhere. (A symbolic link would need
             # privileges on Windows.)
@@ -95,11 +92,8 @@ def base_url(site: Path) -> Iterator[str]:
             self.wfile.write(body)
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=site))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}{SUB_PATH}"
-    server.shutdown()
-    server.server_close()
+    with serving(functools.partial(Site, directory=site)) as address:
+        yield f"{address}{SUB_PATH}"
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import Quiet, closed_port, serving
 
 from myoptim import datasets
 
@@ -97,16 +97,11 @@ def mirror(tmp_path: Path, real_files: Path, monkeypatch: pytest.MonkeyPatch) ->
     # torchvision checks each .gz against its MD5; these are compressed anew.
     monkeypatch.setattr(tv_datasets.FashionMNIST, "resources", resources)
 
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
+    class Files(Quiet, SimpleHTTPRequestHandler):
+        pass
 
-    handler = functools.partial(Quiet, directory=str(tmp_path / "www"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serving(functools.partial(Files, directory=str(tmp_path / "www"))) as address:
+        yield f"{address}/"
 
 
 def test_two_mirrors_torchvisions_first() -> None:
@@ -119,6 +114,5 @@ def test_two_mirrors_torchvisions_first() -> None:
 @pytest.mark.usefixtures("no_local_copies")
 def test_a_mirror_that_is_down_gives_way_to_the_next(tmp_path: Path, mirror: str) -> None:
     root = tmp_path / "root"
-    down = "http://127.0.0.1:9/"  # nothing listens there: the connection is refused
-    datasets._download(root, mirrors=(down, f"{mirror}fashion/"))
+    datasets._download(root, mirrors=(f"{closed_port()}/", f"{mirror}fashion/"))
     assert datasets.fashion_mnist_root(root, download=False) == root  # all four, verified

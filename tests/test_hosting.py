@@ -110,6 +110,9 @@ def test_workflow_builds_with_nox_and_publishes_the_built_site() -> None:
     assert ROOT / packed[1] == SITE
     (upload,) = [s for s in steps("build") if s.get("with", {}).get("name") == "github-pages"]
     assert upload["with"]["path"] == "${{ runner.temp }}/artifact.tar"  # what deploy-pages reads
+    # PyTorch's CPU wheels come from the noxfile (test_noxfile.py); a PIP_ variable here would
+    # replace pip's own index settings instead of adding to them.
+    assert [k for k in workflow().get("env", {}) if k.startswith("PIP_")] == []
 
 
 def test_workflow_explains_the_pages_setting_it_cannot_make() -> None:

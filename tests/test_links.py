@@ -5,16 +5,15 @@ from __future__ import annotations
 import functools
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from addresses import site_url
 from check_links import broken_internal_links, check, external_links, reachable
-from conftest import ROOT
+from conftest import ROOT, Quiet, closed_port, serving
 
 
 def make_site(root: Path, pages: dict[str, str]) -> Path:
@@ -42,7 +41,7 @@ def test_internal_links_to_missing_files_and_anchors_are_reported(tmp_path: Path
     ]
 
 
-class Server(BaseHTTPRequestHandler):
+class Server(Quiet, BaseHTTPRequestHandler):
     """/ok answers, /get-only refuses HEAD (as some hosts do), anything else is missing."""
 
     def answer(self, head: bool) -> None:
@@ -56,23 +55,11 @@ class Server(BaseHTTPRequestHandler):
     do_HEAD = functools.partialmethod(answer, True)
     do_GET = functools.partialmethod(answer, False)
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
 
 @pytest.fixture
 def host() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Server)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-def closed_port() -> str:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Server)
-    server.server_close()  # nothing listens there any more
-    return f"http://127.0.0.1:{server.server_address[1]}"
+    with serving(Server) as address:
+        yield address
 
 
 def test_addresses_written_out_whole_are_checked_as_the_site_serves_them(tmp_path: Path) -> None:
