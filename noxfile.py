@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -106,7 +107,9 @@ def answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=10):
             return True
-    except OSError:
+    except urllib.error.HTTPError:  # it answered, if not to a HEAD request of its root
+        return True
+    except OSError:  # no such host, refused, timed out
         return False
 
 

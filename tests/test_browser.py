@@ -657,6 +657,7 @@ def test_copy_buttons_copy_the_code_without_prompts(base_url: str, browser: pw.B
     assert button.get_attribute("data-tooltip") == "복사"
     button.click()
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied == f'pip install "git+{repository()}"'
+    venv = "python3 -m venv .venv\nsource .venv/bin/activate\n"
+    assert copied == f'{venv}pip install "git+{repository()}"'  # the block as written, whole
     assert not page.locator(".cell_output button.copybtn").count()  # outputs are not for copying
     context.close()

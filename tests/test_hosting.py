@@ -217,6 +217,24 @@ def test_workflow_pins_its_runner_and_overwrites_re_run_artifacts() -> None:
     assert all(s["with"]["overwrite"] is True for s in uploads)
 
 
+NOXFILE = (ROOT / "noxfile.py").read_text(encoding="utf-8")
+
+
+def test_one_nox_version_everywhere_and_the_noxfile_says_which() -> None:
+    needs = re.search(r'^nox\.needs_version = "(.+)"', NOXFILE, re.M)
+    assert needs, "noxfile.py sets no nox.needs_version"
+    assert needs[1] == ">=2025.2.9"  # nox.project.dependency_groups
+    for path in (ROOT / ".ci" / "run", WORKFLOW, READTHEDOCS):
+        assert f'"nox{needs[1]}"' in path.read_text(encoding="utf-8"), path
+
+
+def test_every_session_with_torch_installs_it_from_the_noxfiles_index() -> None:
+    """The index itself, and what happens when it does not answer: tests/test_noxfile.py."""
+    assert NOXFILE.count('session.install(".",') == 1  # in install(), nowhere else
+    assert 'TORCH_INDEX = os.environ.get(\n    "MYOPTIM_TORCH_INDEX"' in NOXFILE
+    assert "PIP_EXTRA_INDEX_URL" not in NOXFILE  # it would replace pip's configured indexes
+
+
 def test_readthedocs_output_is_ignored_by_git() -> None:
     command = ["git", "check-ignore", "-q", "_readthedocs/html/index.html"]
     assert subprocess.run(command, cwd=ROOT, check=False).returncode == 0
