@@ -12,6 +12,8 @@ import gzip
 import hashlib
 import os
 import shutil
+import tempfile
+import zlib
 from pathlib import Path
 
 import torch
@@ -50,8 +52,9 @@ def fashion_mnist_root(root: str | Path | None = None, download: bool = True) ->
     Files already there are kept. Missing ones are copied (and unzipped) from the folder
     named by ``$FASHION_MNIST_DIR``, then from Debian's ``dataset-fashion-mnist``, and
     finally downloaded by torchvision if ``download`` is true, from torchvision's mirror or
-    else from the dataset's own repository on GitHub (``MIRRORS``). Every file is then checked
-    against its published MD5, so a truncated or damaged file is never trained on.
+    else from the dataset's own repository on GitHub (``MIRRORS``). Every file is checked
+    against its published MD5, so a truncated or damaged file is never trained on; a copy is
+    checked before it takes its name, so a damaged source leaves nothing behind.
 
     Args:
         root: the dataset root, as for ``torchvision.datasets.FashionMNIST``;
@@ -62,17 +65,20 @@ def fashion_mnist_root(root: str | Path | None = None, download: bool = True) ->
         The root, to pass to ``torchvision.datasets.FashionMNIST(root, ...)``.
 
     Raises:
-        FileNotFoundError: if a file can be neither found nor downloaded.
-        ValueError: if a file does not match its checksum.
+        FileNotFoundError: if a file can be neither found nor downloaded, or
+            ``$FASHION_MNIST_DIR`` names a folder that does not hold the files.
+        ValueError: if a file, or the source it is copied from, does not match its checksum.
+        PermissionError: if the files are missing and ``root`` cannot be written to.
     """
-    root = Path(root) if root is not None else default_root()
+    root = Path(root).expanduser() if root is not None else default_root()
     raw = root / "FashionMNIST" / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    sources = [Path(p) for p in [os.environ.get("FASHION_MNIST_DIR"), DEBIAN_DIR] if p]
-    for name in FILES:
-        if not (raw / name).exists():
-            _copy_from(sources, name, raw / name)
     missing = [name for name in FILES if not (raw / name).exists()]
+    if missing:
+        _check_writable(raw)
+        sources = [*_named_folder(), DEBIAN_DIR]
+        for name in missing:
+            _copy_from(sources, name, raw / name)
+        missing = [name for name in FILES if not (raw / name).exists()]
     if missing and download:
         _download(root)
         missing = [name for name in FILES if not (raw / name).exists()]
@@ -109,14 +115,56 @@ def load_fashion_mnist(
     return dataset.data.unsqueeze(1).float().div_(255), dataset.targets
 
 
+def _check_writable(raw: Path) -> None:
+    try:
+        raw.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=raw).close()
+    except OSError as error:
+        raise PermissionError(
+            f"Fashion-MNIST cannot be written to {raw} ({error.strerror or error}). Set "
+            "MYOPTIM_DATA to a folder you can write to, or pass root= a writable folder."
+        ) from error
+
+
+def _named_folder() -> list[Path]:
+    """The folder $FASHION_MNIST_DIR names, if set; a name that holds no file is refused."""
+    named = os.environ.get("FASHION_MNIST_DIR")
+    if not named:
+        return []
+    folder = Path(named).expanduser()
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"FASHION_MNIST_DIR is {named!r}, which is not a folder: correct it, or unset it."
+        )
+    if not any((folder / n).is_file() or (folder / f"{n}.gz").is_file() for n in FILES):
+        raise FileNotFoundError(
+            f"FASHION_MNIST_DIR is {named!r}, which holds none of the four files "
+            f"({', '.join(FILES)}, gzipped or not): point it at the folder that does."
+        )
+    return [folder]
+
+
 def _copy_from(sources: list[Path], name: str, target: Path) -> None:
+    """Copy (unzipping) the first source of the file into a temporary name, check it, and
+    only then rename it: a damaged source leaves nothing behind and is named."""
     for folder in sources:
-        if (folder / name).is_file():
-            shutil.copyfile(folder / name, target)
-            return
-        if (folder / f"{name}.gz").is_file():
-            with gzip.open(folder / f"{name}.gz") as zipped, target.open("wb") as out:
-                shutil.copyfileobj(zipped, out)
+        for source, opener in ((folder / name, open), (folder / f"{name}.gz", gzip.open)):
+            if not source.is_file():
+                continue
+            partial = target.with_name(f".{target.name}.part")
+            try:
+                with opener(source, "rb") as file, partial.open("wb") as out:
+                    shutil.copyfileobj(file, out)
+                if _md5(partial) != FILES[name]:
+                    raise ValueError("its content does not match the published MD5")
+            except (OSError, EOFError, zlib.error, ValueError) as error:
+                partial.unlink(missing_ok=True)
+                raise ValueError(
+                    f"{source} is damaged ({error}). Replace it with a fresh copy of the "
+                    "dataset's file, or remove it so that the file is found elsewhere."
+                    f"\n{HOW_TO_GET_IT}"
+                ) from error
+            os.replace(partial, target)
             return
 
 
