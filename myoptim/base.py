@@ -20,21 +20,50 @@ _TORCH_WORDING = {
     "eps": "epsilon value",
     "alpha": "alpha value",
 }
+# torch.optim's keywords that the chapter's optimizers do not have, and what to do instead.
+_TORCH_KEYWORDS = {
+    "betas": "use beta1= and beta2= instead: betas=(0.9, 0.999) is beta1=0.9, beta2=0.999",
+    **dict.fromkeys(
+        ("weight_decay", "nesterov", "dampening", "amsgrad", "maximize", "foreach", "fused",
+         "capturable", "differentiable", "centered", "lr_decay", "initial_accumulator_value",
+         "decoupled_weight_decay"),
+        "the chapter's optimizers implement the textbook rule only; use torch.optim for it",
+    ),
+}  # fmt: skip
 
 
 def check_hyperparameter(name: str, value: float, high: float = math.inf) -> float:
     """Return ``value`` if ``0 <= value < high``; raise torch's error otherwise.
 
-    ``high`` is exclusive and defaults to no upper bound. NaN always fails.
+    ``high`` is exclusive and defaults to no upper bound. NaN always fails. A NumPy
+    number comes back as the Python number it holds (state dicts then load with
+    ``torch.load(..., weights_only=True)``).
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, but got {type(value).__name__}: {value!r}")
     if not 0.0 <= value < high:
         allowed = f"in [0, {high:g})" if high < math.inf else ">= 0"
-        raise ValueError(
-            f"Invalid {_TORCH_WORDING[name]}: {value} ({name} must be a number {allowed})"
-        )
-    return value
+        wording = _TORCH_WORDING.get(name, f"{name} value")
+        raise ValueError(f"Invalid {wording}: {value} ({name} must be a number {allowed})")
+    return _plain(value)
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python number it holds; anything else as it is."""
+    return value.item() if isinstance(value, numbers.Number) and hasattr(value, "item") else value
+
+
+def _check_keywords(cls: type, keywords: Mapping[str, Any]) -> None:
+    """Refuse a keyword ``cls`` does not take, saying which to use (torch's own included)."""
+    parameters = inspect.signature(cls.__init__).parameters.values()  # type: ignore[misc]
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return
+    taken = [p.name for p in parameters if p.name not in ("self", "params")]
+    for name in keywords:
+        if name not in taken and name != "params":
+            why = _TORCH_KEYWORDS.get(name)
+            what = f"torch.optim's keyword {name!r} ({why})" if why else f"no keyword {name!r}"
+            raise TypeError(f"{cls.__name__} has {what}; its keywords are {', '.join(taken)}")
 
 
 def _typename(value: object) -> str:
@@ -137,6 +166,10 @@ class MyOptimizer(ABC):
         tensor([ 0.5000, -2.5000], requires_grad=True)
     """
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> MyOptimizer:
+        _check_keywords(cls, kwargs)  # before Python's bare "unexpected keyword argument"
+        return super().__new__(cls)
+
     def __init__(self, params: Iterable[torch.Tensor], lr: float) -> None:
         self.params = _check_params(params)
         self.lr = check_hyperparameter("lr", lr)
@@ -172,9 +205,27 @@ class MyOptimizer(ABC):
         """Update ``p`` in place from its gradient ``grad`` (called under no_grad)."""
 
     def hyperparameters(self) -> dict[str, float]:
-        """The constructor's arguments other than ``params``, with their current values."""
-        names = inspect.signature(type(self).__init__).parameters
-        return {name: getattr(self, name) for name in names if name not in ("self", "params")}
+        """The constructor's arguments other than ``params``, with their current values.
+
+        Each is read from the attribute of its name (``lr`` from ``self.lr``); ``lr`` is
+        always among them, also for a subclass whose ``__init__`` takes ``**kwargs``.
+        """
+        parameters = inspect.signature(type(self).__init__).parameters.values()
+        names = [
+            p.name for p in parameters
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+            and p.name not in ("self", "params")
+        ]  # fmt: skip
+        if "lr" not in names:
+            names.insert(0, "lr")
+        missing = [name for name in names if not hasattr(self, name)]
+        if missing:
+            raise AttributeError(
+                f"{type(self).__name__}.__init__ takes {missing} but keeps no attribute of "
+                f"that name: store each hyperparameter as self.<name> (repr and state_dict "
+                "read it from there)"
+            )
+        return {name: _plain(getattr(self, name)) for name in names}
 
     def __repr__(self) -> str:
         arguments = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
@@ -189,7 +240,7 @@ class MyOptimizer(ABC):
         """
         return {
             "optimizer": type(self).__name__,
-            "hyperparameters": self.hyperparameters(),
+            "hyperparameters": self.hyperparameters(),  # Python numbers, for weights_only
             "state": [
                 {
                     name: value.clone() if isinstance(value, torch.Tensor) else value
@@ -238,18 +289,49 @@ class MyOptimizer(ABC):
                 f"optimizer has {len(self.params)}; pass the same parameters in the same "
                 "order as when it was saved"
             )
-        for i, (p, saved) in enumerate(zip(self.params, saved_states, strict=True)):
-            _check_saved_state(i, self.state.get(p, {}), saved)
+        try:  # __init__'s own checks, on a stand-in parameter
+            type(self)([torch.zeros(1, requires_grad=True)], **hyperparameters)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"the state dict's hyperparameters are invalid: {error}") from error
+        staged = [
+            _stage_saved_state(i, self.state.get(p, {}), saved)
+            for i, (p, saved) in enumerate(zip(self.params, saved_states, strict=True))
+        ]
 
         for key, value in hyperparameters.items():
-            setattr(self, key, value)
-        for p, saved in zip(self.params, saved_states, strict=True):
+            setattr(self, key, _plain(value))
+        for p, saved in zip(self.params, staged, strict=True):
             current = self.state.get(p, {})
             for key, value in saved.items():
                 if isinstance(current[key], torch.Tensor):
-                    current[key].copy_(value)
+                    current[key].copy_(value)  # same device, dtype and shape: cannot fail
                 else:
                     current[key] = value
+
+
+def _stage_saved_state(
+    index: int, current: dict[str, Any], saved: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``saved`` checked against ``current``, its tensors converted to their device and dtype.
+
+    Raises ValueError for anything that could fail while applying it, before anything changes.
+    """
+    _check_saved_state(index, current, saved)
+    staged = {}
+    for key, value in saved.items():
+        if isinstance(value, torch.Tensor):
+            target = current[key]
+            try:
+                value = value.to(device=target.device, dtype=target.dtype, copy=True)
+            except (RuntimeError, NotImplementedError) as error:  # a meta tensor holds no data
+                raise ValueError(
+                    f"parameter {index}: saved state {key!r} ({value.device}) cannot be "
+                    f"copied to {target.device}: {error}"
+                ) from error
+        elif isinstance(value, int) and value < 0:
+            raise ValueError(f"parameter {index}: saved state {key!r} is {value}, below 0")
+        staged[key] = value
+    return staged
 
 
 def _check_saved_state(index: int, current: dict[str, Any], saved: Mapping[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 
+import numpy as np
 import pytest
 import torch
 from cases import (
@@ -19,6 +20,7 @@ from cases import (
 )
 
 from myoptim import MyAdam, MyOptimizer, MyRMSProp, MySGDMomentum
+from myoptim.base import check_hyperparameter
 
 
 def run(optimizer: MyOptimizer, stream) -> None:
@@ -102,7 +104,36 @@ BAD_STATE_DICTS = [
         r"made by MyAdam.state_dict\(\).*\(a torch.optim state dict\?\)",
         id="torch-optim",
     ),
+    # Each of these, loaded unchecked, failed later or ran with values __init__ refuses.
+    pytest.param(
+        lambda: edited(hyperparameters={"lr": -1.0}),
+        r"hyperparameters are invalid: Invalid learning rate: -1\.0",
+        id="negative-lr",
+    ),
+    pytest.param(
+        lambda: edited(hyperparameters={"beta2": 1.5}),
+        r"hyperparameters are invalid: Invalid beta parameter at index 1: 1\.5",
+        id="beta2-above-1",
+    ),
+    pytest.param(
+        lambda: edited(state={"t": -3}),
+        r"parameter 4: saved state 't' is -3, below 0",
+        id="t-below-0",
+    ),
+    pytest.param(
+        lambda: edited(state={"m": torch.empty(2, 2, device="meta")}),
+        r"parameter 4: saved state 'm' \(meta\) cannot be copied to cpu",
+        id="meta-tensor",
+    ),  # the last parameter: the others would load before it fails, were it not staged
 ]
+
+
+def edited(hyperparameters: dict | None = None, state: dict | None = None) -> dict:
+    """A trained MyAdam's state dict with some hyperparameters, and the last state, replaced."""
+    saved = trained(MyAdam, make_params(torch.float32)).state_dict()
+    saved["hyperparameters"].update(hyperparameters or {})
+    saved["state"][-1].update(state or {})
+    return saved
 
 
 @pytest.mark.parametrize(("make_state_dict", "message"), BAD_STATE_DICTS)
@@ -126,3 +157,49 @@ def test_deepcopy_steps_independently() -> None:
     assert not torch.equal(clone.params[0], optimizer.params[0])
     run(optimizer, stream)
     assert_same(clone, optimizer)
+
+
+@pytest.mark.parametrize(
+    "lr", [np.float32(0.01), np.float64(0.01), np.int64(1)], ids=["float32", "float64", "int64"]
+)
+def test_numpy_numbers_are_saved_as_python_numbers(lr: np.number) -> None:
+    """torch.load(weights_only=True) refuses NumPy scalars; the chapter sets opt.lr directly."""
+    params = make_params(torch.float32)
+    optimizer = MyAdam(params, lr=lr)
+    assert type(optimizer.lr) in (float, int)
+    optimizer.lr = lr  # as a schedule in the chapter's style would
+    loaded = save_and_load(optimizer.state_dict())
+    assert loaded["hyperparameters"]["lr"] == lr.item()
+    assert type(loaded["hyperparameters"]["lr"]) is type(lr.item())
+
+
+class MyScaledSGD(MyOptimizer):
+    """A reader's optimizer whose __init__ passes keywords on."""
+
+    def __init__(self, params, scale: float = 2.0, **kwargs) -> None:
+        super().__init__(params, **kwargs)
+        self.scale = check_hyperparameter("scale", scale)
+
+    def _update_param(self, p: torch.Tensor, grad: torch.Tensor) -> None:
+        p.add_(grad, alpha=-self.lr * self.scale)
+
+
+def test_a_subclass_taking_kwargs_prints_saves_and_loads() -> None:
+    optimizer = MyScaledSGD(make_params(torch.float32), scale=3.0, lr=0.1)
+    assert repr(optimizer) == "MyScaledSGD(lr=0.1, scale=3.0)"
+    other = MyScaledSGD(make_params(torch.float32), lr=0.5)
+    other.load_state_dict(save_and_load(optimizer.state_dict()))
+    assert (other.lr, other.scale) == (0.1, 3.0)
+
+
+def test_a_hyperparameter_kept_under_another_name_is_named() -> None:
+    class MyForgetful(MyOptimizer):
+        def __init__(self, params, lr: float = 0.1, decay: float = 0.5) -> None:
+            super().__init__(params, lr)
+            self._decay = decay
+
+        def _update_param(self, p: torch.Tensor, grad: torch.Tensor) -> None:
+            p.sub_(grad)
+
+    with pytest.raises(AttributeError, match=r"takes \['decay'\] but keeps no attribute"):
+        repr(MyForgetful(make_params(torch.float32)))

@@ -10,7 +10,8 @@ import pytest
 import torch
 from cases import CLASSES, assert_same, make_kwargs
 
-from myoptim import MyAdaGrad, MyAdam, MyOptimizer, MyRMSProp, MySGD, MySGDMomentum
+from myoptim import Flattened, MyAdaGrad, MyAdam, MyOptimizer, MyRMSProp, MySGD, MySGDMomentum
+from myoptim.base import check_hyperparameter
 
 BAD_HYPERPARAMETERS = [
     (MySGD, {"lr": -0.1}, r"Invalid learning rate: -0\.1 \(lr must be a number >= 0\)"),
@@ -47,6 +48,40 @@ BAD_HYPERPARAMETERS = [
 def test_bad_hyperparameter(optimizer: type[MyOptimizer], overrides: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         optimizer([torch.zeros(1, requires_grad=True)], **make_kwargs(optimizer, **overrides))
+
+
+# torch.optim's keywords, and a typo: each says what the class takes, and what to use instead.
+WRONG_KEYWORDS = [
+    (MyAdam, {"betas": (0.9, 0.99)}, r"torch.optim's keyword 'betas' \(use beta1= and beta2="),
+    (MyAdam, {"weight_decay": 0.01}, r"torch.optim's keyword 'weight_decay' \(the chapter's"),
+    (MySGDMomentum, {"nesterov": True}, r"keyword 'nesterov' .*keywords are lr, momentum$"),
+    (MyRMSProp, {"centered": True}, "torch.optim's keyword 'centered'"),
+    (MySGD, {"lrr": 0.1}, r"^MySGD has no keyword 'lrr'; its keywords are lr$"),
+]
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "keywords", "message"),
+    [pytest.param(c, k, m, id=f"{c.__name__}-{next(iter(k))}") for c, k, m in WRONG_KEYWORDS],
+)
+def test_a_keyword_the_class_does_not_take_is_named(
+    optimizer: type[MyOptimizer], keywords: dict, message: str
+) -> None:
+    with pytest.raises(TypeError, match=message):
+        optimizer([torch.zeros(1, requires_grad=True)], **keywords)
+    with pytest.raises(TypeError, match=message):  # the same through the fast path
+        Flattened(optimizer, [torch.zeros(1, requires_grad=True)], **keywords)
+
+
+def test_params_may_be_given_by_keyword() -> None:
+    assert MySGD(params=[torch.zeros(1, requires_grad=True)], lr=0.1).lr == 0.1
+
+
+def test_a_hyperparameter_without_torch_wording_is_named_by_itself() -> None:
+    with pytest.raises(
+        ValueError, match=r"^Invalid beta value: -1 \(beta must be a number >= 0\)$"
+    ):
+        check_hyperparameter("beta", -1)
 
 
 @pytest.mark.parametrize("optimizer", CLASSES)
