@@ -150,3 +150,18 @@ class Flattened:
     def __repr__(self) -> str:
         compiled = ", compiled" if self._compiled else ""
         return f"Flattened({self.optimizer!r}, {len(self.params)} parameters{compiled})"
+
+    # The wrapped optimizer's hyperparameters read and write through the wrapper, so that
+    # `optimizer.lr = 0.01`, the chapter's way of changing the learning rate, reaches it.
+    def __getattr__(self, name: str) -> Any:
+        optimizer = self.__dict__.get("optimizer")  # absent while unpickling
+        if optimizer is not None and name in optimizer.hyperparameters():
+            return getattr(optimizer, name)
+        raise AttributeError(f"'Flattened' object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        optimizer = self.__dict__.get("optimizer")
+        if optimizer is not None and name in optimizer.hyperparameters():
+            setattr(optimizer, name, value)
+        else:
+            super().__setattr__(name, value)

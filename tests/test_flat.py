@@ -113,3 +113,27 @@ def test_state_round_trip_resumes_exactly() -> None:
         optimizer.step()
     assert torch.equal(original.buffer, resumed.buffer)
     assert repr(resumed) == f"Flattened({resumed.optimizer!r}, 4 parameters)"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_new_learning_rate_reaches_the_optimizer(case: Case) -> None:
+    """`optimizer.lr = ...`, as the chapter changes it, on the wrapper as on the optimizer."""
+    params = make_params(torch.float32)
+    flat = Flattened(case.optimizer, [p for p in params if p.requires_grad], **case.kwargs)
+    flat.lr = 0.0
+    assert flat.lr == flat.optimizer.lr == 0.0
+    assert "lr=0.0" in repr(flat)
+    before = [p.detach().clone() for p in flat.params]
+    for p in flat.params:
+        p.grad.fill_(1.0)
+    flat.step()
+    assert all(torch.equal(p, b) for p, b in zip(flat.params, before, strict=True))  # lr 0
+    assert flat.state_dict()["hyperparameters"]["lr"] == 0.0
+
+
+def test_other_attributes_stay_on_the_wrapper() -> None:
+    flat = Flattened(MySGD, [torch.zeros(3, requires_grad=True)], lr=0.1)
+    flat.note = "mine"
+    assert "note" not in vars(flat.optimizer)
+    with pytest.raises(AttributeError, match="'Flattened' object has no attribute 'momentum'"):
+        _ = flat.momentum
