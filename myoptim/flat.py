@@ -79,6 +79,12 @@ class Flattened:
         compile: bool = False,
         **hyperparameters: Any,
     ) -> None:
+        if not (isinstance(optimizer, type) and issubclass(optimizer, MyOptimizer)):
+            raise TypeError(
+                "Flattened wraps a myoptim optimizer class (MyAdam, MySGD, ..., or a "
+                f"MyOptimizer subclass of your own), but got {optimizer!r}; torch.optim's "
+                "optimizers take foreach=True or fused=True for many tensors instead"
+            )
         self.params = [p for p in _check_params(params) if p.requires_grad]
         if not self.params:
             raise ValueError("no parameter requires grad: there is nothing to optimize")
@@ -96,13 +102,17 @@ class Flattened:
         self.buffer.grad = torch.zeros_like(self.buffer)
         datas, grads = self.views(self.buffer.detach()), self.views(self.buffer.grad)
         with torch.no_grad():
-            for p, data, grad in zip(self.params, datas, grads, strict=True):
+            for p, data in zip(self.params, datas, strict=True):
                 data.copy_(p)
+        # Before the parameters become views: if the optimizer refuses its arguments, the
+        # model is as it was.
+        self.optimizer = optimizer([self.buffer], **hyperparameters)
+        with torch.no_grad():
+            for p, data, grad in zip(self.params, datas, grads, strict=True):
                 if p.grad is not None:
                     grad.copy_(p.grad)
                 p.data, p.grad = data, grad
         self._views = list(zip(datas, grads, strict=True))  # (data, grad) per parameter
-        self.optimizer = optimizer([self.buffer], **hyperparameters)
         self._compiled = compile
         update = type(self.optimizer)._update_param
         if compile:

@@ -137,3 +137,26 @@ def test_other_attributes_stay_on_the_wrapper() -> None:
     assert "note" not in vars(flat.optimizer)
     with pytest.raises(AttributeError, match="'Flattened' object has no attribute 'momentum'"):
         _ = flat.momentum
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "keywords", "error", "message"),
+    [
+        (MyAdam, {"betas": (0.9, 0.99)}, TypeError, "torch.optim's keyword 'betas'"),
+        (MyAdam, {"lr": -1.0}, ValueError, "Invalid learning rate: -1.0"),
+        (torch.optim.Adam, {}, TypeError, "Flattened wraps a myoptim optimizer class"),
+    ],
+    ids=["torch-keyword", "bad-lr", "torch-optimizer"],
+)
+def test_a_refused_construction_leaves_the_model_as_it_was(
+    optimizer: type, keywords: dict, error: type[Exception], message: str
+) -> None:
+    model = mlp()
+    model(torch.ones(2, 8)).sum().backward()
+    before = [(p.data_ptr(), p.detach().clone(), p.grad.clone()) for p in model.parameters()]
+    with pytest.raises(error, match=message):
+        Flattened(optimizer, model.parameters(), **keywords)
+    for p, (pointer, value, grad) in zip(model.parameters(), before, strict=True):
+        assert p.data_ptr() == pointer  # not moved into a buffer nothing uses
+        assert torch.equal(p, value)
+        assert torch.equal(p.grad, grad)
