@@ -83,6 +83,14 @@ def build(project: Path, env: dict[str, str], *options: str) -> subprocess.Compl
     return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
 
 
+def build_small(
+    source: Path, out: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Build a small Sphinx project made by a test to HTML, quietly, warnings as errors."""
+    command = [sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", str(source), str(out)]
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+
 @pytest.fixture(scope="session")
 def project(tmp_path_factory: pytest.TempPathFactory, quick_env: dict[str, str]) -> Path:
     """A copy of the project with both editions built (docs/build.py), gallery in quick mode.

@@ -12,15 +12,13 @@ from __future__ import annotations
 import copy
 import json
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 from claims import failures, load_results
-from conftest import ROOT
+from conftest import ROOT, build_small
 from evidence import CLAIMS
 
 EDITIONS = ("ko", "en")
@@ -144,18 +142,7 @@ def build_mini(tmp_path: Path, times: dict, claim: str = "a-beats-b", quick: boo
     env.pop("MYOPTIM_QUICK", None)
     if quick:
         env["MYOPTIM_QUICK"] = "1"
-    command = [
-        sys.executable,
-        "-m",
-        "sphinx",
-        "-W",
-        "-q",
-        "-b",
-        "html",
-        str(docs),
-        str(tmp_path / "html"),
-    ]
-    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    return build_small(docs, tmp_path / "html", env)
 
 
 def test_a_supported_claim_builds_and_links_its_figure(tmp_path: Path) -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import ROOT
+from conftest import ROOT, build_small
 
 CONF = f"""
 import sys
@@ -29,18 +28,7 @@ PAGE = """# Listing
 def build(tmp_path: Path, notes: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "conf.py").write_text(CONF)
     (tmp_path / "index.md").write_text(PAGE.format(notes=notes))
-    command = [
-        sys.executable,
-        "-m",
-        "sphinx",
-        "-W",
-        "-q",
-        "-b",
-        "html",
-        str(tmp_path),
-        str(tmp_path / "out"),
-    ]
-    return subprocess.run(command, capture_output=True, text=True, check=False)
+    return build_small(tmp_path, tmp_path / "out")
 
 
 def test_notes_on_every_line_build(tmp_path: Path) -> None:
