@@ -9,6 +9,7 @@ rounding.
 from myoptim.adagrad import MyAdaGrad
 from myoptim.adam import MyAdam
 from myoptim.base import MyOptimizer
+from myoptim.bridge import TorchOptimizer
 from myoptim.compiled_adam import MyCompiledAdam
 from myoptim.compiler import compiler_missing
 from myoptim.flat import Flattened
@@ -25,6 +26,7 @@ __all__ = [
     "MyRMSProp",
     "MySGD",
     "MySGDMomentum",
+    "TorchOptimizer",
     "compiler_missing",
 ]
 __version__ = "0.1.0"

@@ -195,10 +195,29 @@ class MyOptimizer(ABC):
                     f"(parameter {i} has a {p.grad.layout} gradient); use dense "
                     "gradients, e.g. nn.Embedding(..., sparse=False)"
                 )
+        self._follow_params()
         for p in self.params:
             if p.grad is None:
                 continue
             self._update_param(p, p.grad)
+
+    def _follow_params(self) -> None:
+        """Move each parameter's state to the parameter's dtype and device, if they changed.
+
+        ``model.double()``, ``.half()`` or ``.to(device)`` after the optimizer was made
+        replace the parameters' data; ``torch.optim`` makes its state at the first step,
+        so its state follows. Here the state was made in ``__init__``, so it is converted
+        (floating-point tensors to the parameter's dtype, every tensor to its device), as
+        ``torch.optim``'s ``load_state_dict`` converts loaded state.
+        """
+        for p, state in self.state.items():
+            for name, value in state.items():
+                if isinstance(value, torch.Tensor) and (
+                    value.device != p.device
+                    or (value.is_floating_point() and value.dtype != p.dtype)
+                ):
+                    dtype = p.dtype if value.is_floating_point() else value.dtype
+                    state[name] = value.to(device=p.device, dtype=dtype)
 
     @abstractmethod
     def _update_param(self, p: torch.Tensor, grad: torch.Tensor) -> None:

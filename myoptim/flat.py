@@ -34,7 +34,9 @@ class Flattened:
 
     - ``zero_grad()`` zeroes the gradient buffer instead of setting gradients to None, so a
       parameter that took no part in a backward pass is updated with a zero gradient (as
-      ``torch.optim`` does after ``zero_grad(set_to_none=False)``), not skipped.
+      ``torch.optim`` does after ``zero_grad(set_to_none=False)``), not skipped. A
+      ``step()`` with no backward pass since ``zero_grad()`` (or since the wrapping) does
+      nothing, as ``torch.optim`` skips parameters without gradients.
     - The parameters must share one dtype and device, and their gradients must stay the
       views: ``model.zero_grad()`` or assigning ``p.grad`` breaks the link, and ``step()``
       then raises rather than silently training on stale gradients.
@@ -42,7 +44,10 @@ class Flattened:
     Args:
         optimizer: the optimizer class, e.g. ``MyAdam``.
         params: the tensors to optimize, e.g. ``model.parameters()``. Tensors that do not
-            require grad are left out (they would never get a gradient).
+            require grad are left out (they would never get a gradient). Which tensors
+            train is fixed here: ``step()`` refuses to run once one of them has been
+            frozen or unfrozen (``requires_grad_()``), rather than move a frozen one on its
+            momentum or never train an unfrozen one; make a new ``Flattened`` then.
         compile: compile the optimizer's update with ``torch.compile``, which fuses its
             operations into one loop over the buffer (section 3.7.3). The first steps
             compile, which takes seconds and, on the CPU, a C++ compiler (without one, the
@@ -85,7 +90,9 @@ class Flattened:
                 f"MyOptimizer subclass of your own), but got {optimizer!r}; torch.optim's "
                 "optimizers take foreach=True or fused=True for many tensors instead"
             )
-        self.params = [p for p in _check_params(params) if p.requires_grad]
+        params = _check_params(params)
+        self.params = [p for p in params if p.requires_grad]
+        self._frozen = [p for p in params if not p.requires_grad]
         if not self.params:
             raise ValueError("no parameter requires grad: there is nothing to optimize")
         kinds = {(p.dtype, p.device) for p in self.params}
@@ -100,22 +107,32 @@ class Flattened:
         size = sum(p.numel() for p in self.params)
         self.buffer = torch.empty(size, dtype=first.dtype, device=first.device, requires_grad=True)
         self.buffer.grad = torch.zeros_like(self.buffer)
-        datas, grads = self.views(self.buffer.detach()), self.views(self.buffer.grad)
         with torch.no_grad():
-            for p, data in zip(self.params, datas, strict=True):
+            for p, data, grad in zip(
+                self.params, self.views(self.buffer.detach()), self.views(self.buffer.grad),
+                strict=True,
+            ):  # fmt: skip
                 data.copy_(p)
+                if p.grad is not None:
+                    grad.copy_(p.grad)
         # Before the parameters become views: if the optimizer refuses its arguments, the
         # model is as it was.
         self.optimizer = optimizer([self.buffer], **hyperparameters)
-        with torch.no_grad():
-            for p, data, grad in zip(self.params, datas, grads, strict=True):
-                if p.grad is not None:
-                    grad.copy_(p.grad)
-                p.data, p.grad = data, grad
-        self._views = list(zip(datas, grads, strict=True))  # (data, grad) per parameter
         self._compiled = compile
+        self._link(received=any(p.grad is not None for p in self.params))
+
+    def _link(self, received: bool) -> None:
+        """Make the parameters and their gradients views of the buffers; set up the update."""
+        assert self.buffer.grad is not None
+        datas, grads = self.views(self.buffer.detach()), self.views(self.buffer.grad)
+        for p, data, grad in zip(self.params, datas, grads, strict=True):
+            p.data, p.grad = data, grad
+        self._views = list(zip(datas, grads, strict=True))  # (data, grad) per parameter
+        # backward() accumulates into the gradient views in place, which bumps the buffer's
+        # version counter: an unchanged counter means no gradient arrived since zero_grad().
+        self._zeroed_version = -1 if received else self.buffer.grad._version
         update = type(self.optimizer)._update_param
-        if compile:
+        if self._compiled:
             # Compiled per class, not per bound method: torch.compile keeps at most 8
             # variants of one function, and every bound method shares one wrapper.
             update = torch.compile(update, fullgraph=True, dynamic=True)
@@ -130,24 +147,62 @@ class Flattened:
         """Zero the gradient buffer (in place: the parameters' gradients are views of it)."""
         assert self.buffer.grad is not None
         self.buffer.grad.zero_()
+        self._zeroed_version = self.buffer.grad._version
 
     def step(self) -> None:
         """Update every parameter with one call of the optimizer on the buffer.
 
+        Does nothing if no backward pass has run since :meth:`zero_grad` or the wrapping.
+
         Raises:
-            RuntimeError: if a parameter or its gradient is no longer a view of the buffers.
+            RuntimeError: if a parameter or its gradient is no longer a view of the
+                buffers, or a parameter was frozen or unfrozen after the wrapping. The
+                message names what replaced it and the fix.
         """
-        for i, (p, (data, grad)) in enumerate(zip(self.params, self._views, strict=True)):
-            if p.grad is not grad or p.data_ptr() != data.data_ptr():
-                what = "gradient" if p.grad is not grad else "data"
-                raise RuntimeError(
-                    f"the {what} of parameter {i} {tuple(p.shape)} is no longer in the flat "
-                    "buffer (model.zero_grad(), an assignment to .grad or .data, or "
-                    "model.to() replaced it); zero gradients with this optimizer's zero_grad()"
-                )
+        self._check_links()
         assert self.buffer.grad is not None
+        if self.buffer.grad._version == self._zeroed_version:
+            return
         with torch.no_grad():
             self._update(self.buffer, self.buffer.grad)
+
+    def _check_links(self) -> None:
+        for i, (p, (data, grad)) in enumerate(zip(self.params, self._views, strict=True)):
+            where = f"parameter {i} {tuple(p.shape)}"
+            if not p.requires_grad:
+                raise RuntimeError(
+                    f"{where} was frozen after the wrapping; its momentum would keep moving "
+                    "it. Flattened fixes which parameters train when it is made: make a new "
+                    "Flattened of the parameters that train now"
+                )
+            if p.data_ptr() != data.data_ptr():
+                raise RuntimeError(
+                    f"the data of {where} is no longer in the flat buffer: model.to(), "
+                    ".double(), .half() or an assignment to .data replaced it; convert the "
+                    "model first, then make the Flattened"
+                )
+            if p.grad is None:
+                raise RuntimeError(
+                    f"the gradient of {where} was set to None (model.zero_grad() or another "
+                    "optimizer's zero_grad()); zero gradients with this optimizer's zero_grad()"
+                )
+            if p.grad is not grad:
+                raise RuntimeError(
+                    f"the gradient of {where} is no longer in the flat gradient buffer. It is "
+                    "replaced by model.zero_grad() followed by backward() (zero gradients "
+                    "with this optimizer's zero_grad()), by backward(create_graph=True) (use "
+                    "create_graph=False with "
+                    "Flattened), by DistributedDataParallel(gradient_as_bucket_view=True) "
+                    "(pass gradient_as_bucket_view=False: the flat buffer is such a bucket "
+                    "already), or by an assignment to .grad"
+                )
+        for p in self._frozen:
+            if p.requires_grad:
+                raise RuntimeError(
+                    f"a parameter {tuple(p.shape)} that was frozen when Flattened was made now "
+                    "requires grad: it is not in the buffer and would never be trained. Make a "
+                    "new Flattened of the parameters that train now"
+                )
 
     def state_dict(self) -> dict[str, Any]:
         """The wrapped optimizer's state dict, for :meth:`load_state_dict`."""
@@ -160,6 +215,20 @@ class Flattened:
     def __repr__(self) -> str:
         compiled = ", compiled" if self._compiled else ""
         return f"Flattened({self.optimizer!r}, {len(self.params)} parameters{compiled})"
+
+    # Copies (copy.deepcopy, pickle, torch.save) keep the buffers and relink the copied
+    # parameters to them; the compiled update is made again.
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_views", "_update")}
+        state["grad"] = self.buffer.grad  # pickle keeps no .grad
+        state["received"] = self.buffer.grad._version != self._zeroed_version
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        grad, received = state.pop("grad"), state.pop("received")
+        self.__dict__.update(state)
+        self.buffer.grad = grad
+        self._link(received)
 
     # The wrapped optimizer's hyperparameters read and write through the wrapper, so that
     # `optimizer.lr = 0.01`, the chapter's way of changing the learning rate, reaches it.

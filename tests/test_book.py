@@ -86,6 +86,14 @@ CHAPTER = {
         "3.7.5 요약",
         "3.7.6 연습문제",
     ],
+    "chapter/torch-optimizer": [
+        "3.8 torch.optim과 잇기: TorchOptimizer",
+        "3.8.1 스케줄러는 무엇을 기대하는가",
+        "3.8.2 TorchOptimizer 구현",
+        "3.8.3 스케줄러와 함께 학습하기",
+        "3.8.4 요약",
+        "3.8.5 연습문제",
+    ],
 }
 
 # (label, title, the text of the line the source marks ==important==, if any), in book order.
@@ -110,10 +118,11 @@ LISTED = [
 # Code the chapter includes from the package: (page, object, first line, line after the last).
 INCLUDED = [
     ("chapter/fast-path", myoptim.Flattened, "    def __init__", "    def views"),
-    ("chapter/fast-path", myoptim.Flattened, "    def step", "    def state_dict"),
+    ("chapter/fast-path", myoptim.Flattened, "    def step", "    def _check_links"),
     ("chapter/fast-path", myoptim.Flattened, "        update = type(", "    def views"),
     ("chapter/fast-path", myoptim.MyCompiledAdam, "    def _update_param", None),
     ("chapter/fast-path", myoptim.compiled_adam._adam_pass, "def _adam_pass", None),
+    ("chapter/torch-optimizer", myoptim.TorchOptimizer, "    def _worker", "    def load_state_dict"),
 ]
 
 # Outputs of the chapter's executed cells that state its claims.
@@ -131,6 +140,10 @@ OUTPUTS = {
     "chapter/fast-path": [
         "Flattened(MyAdam) == MyAdam, every loss bit for bit: True",
         "largest loss difference over 20 steps: ",
+    ],
+    "chapter/torch-optimizer": [
+        "TypeError: MyAdam is not an Optimizer",
+        "TorchOptimizer(MyAdam) == torch.optim.Adam, every loss bit for bit: True",
     ],
 }
 

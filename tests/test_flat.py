@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+import io
+import pickle
+
 import pytest
 import torch
 from cases import CASES, DTYPES, Case, copy_params, gradient_stream, make_params, mlp, train
 
-from myoptim import Flattened, MyAdam, MySGD
+from myoptim import Flattened, MyAdam, MySGD, MySGDMomentum
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -62,21 +66,83 @@ def test_training_gives_the_same_losses_as_the_plain_optimizer() -> None:
     assert flat[-1] < 0.6 * flat[0]
 
 
-@pytest.mark.parametrize(
-    "breaks_the_link",
-    [
-        pytest.param(lambda model: model.zero_grad(), id="model.zero_grad"),
-        pytest.param(lambda model: setattr(model[0].bias, "grad", None), id="grad-set-to-None"),
-        pytest.param(lambda model: model.double(), id="model.double"),
-    ],
-)
-def test_parameters_leaving_the_buffer_are_refused(breaks_the_link) -> None:
+# What breaks the link between the parameters and the buffers, and what the error then says.
+BROKEN_LINKS = [
+    pytest.param(
+        lambda model: model.zero_grad(), r"model.zero_grad\(\) followed by", id="model.zero_grad"
+    ),
+    pytest.param(
+        lambda model: setattr(model[0][0].bias, "grad", None),
+        "no longer in the flat gradient buffer",
+        id="grad-set-to-None",
+    ),
+    pytest.param(lambda model: model.double(), r"model.to\(\), .double\(\)", id="model.double"),
+    pytest.param(
+        lambda model: model[0](torch.randn(2, 8)).pow(2).sum().backward(create_graph=True),
+        r"create_graph=True\) \(use create_graph=False",
+        id="create_graph",
+        marks=pytest.mark.filterwarnings("ignore:Using backward.. with create_graph=True"),
+    ),
+    pytest.param(
+        lambda model: model[0][0].weight.requires_grad_(False),
+        "frozen after the wrapping; its momentum",
+        id="frozen-after-wrapping",
+    ),
+    pytest.param(
+        lambda model: model[1].requires_grad_(True),  # the frozen 0-d parameter
+        "frozen when Flattened was made now requires grad",
+        id="unfrozen-after-wrapping",
+    ),
+]
+
+
+@pytest.mark.parametrize(("breaks_the_link", "message"), BROKEN_LINKS)
+def test_parameters_leaving_the_buffer_are_refused(breaks_the_link, message: str) -> None:
     model = mlp()
-    optimizer = Flattened(MySGD, model.parameters(), lr=0.1)
+    frozen = torch.nn.Parameter(torch.zeros(()), requires_grad=False)
+    model = torch.nn.Sequential(model, torch.nn.ParameterList([frozen]))
+    optimizer = Flattened(MySGDMomentum, model.parameters(), lr=0.1)
+    before = optimizer.buffer.detach().clone()
     breaks_the_link(model)
-    model(torch.randn(2, 8).to(model[0].weight.dtype)).sum().backward()
-    with pytest.raises(RuntimeError, match=r"no longer in the flat buffer .*zero_grad\(\)"):
+    model[0](torch.randn(2, 8).to(model[0][0].weight.dtype)).sum().backward()
+    with pytest.raises(RuntimeError, match=message):
         optimizer.step()
+    assert torch.equal(optimizer.buffer, before)
+
+
+def test_a_step_without_backward_changes_nothing() -> None:
+    """No gradient since zero_grad() or the wrapping: no step, and Adam's count stays."""
+    model, twin = mlp(), mlp()
+    optimizer = Flattened(MyAdam, model.parameters(), lr=0.1)
+    optimizer.step()
+    assert optimizer.optimizer.state[optimizer.buffer]["t"] == 0
+    train(model, optimizer, steps=3)
+    optimizer.zero_grad()
+    optimizer.step()
+    assert optimizer.optimizer.state[optimizer.buffer]["t"] == 3
+    train(twin, Flattened(MyAdam, twin.parameters(), lr=0.1), steps=3)
+    for a, b in zip(model.parameters(), twin.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle", "torch.save"])
+def test_copies_keep_training_on_their_own_buffer(how: str) -> None:
+    model = mlp()
+    optimizer = Flattened(MyAdam, model.parameters(), lr=0.1)
+    train(model, optimizer, steps=2)
+    if how == "deepcopy":
+        copies = copy.deepcopy((model, optimizer))
+    elif how == "pickle":
+        copies = pickle.loads(pickle.dumps((model, optimizer)))
+    else:
+        buffer = io.BytesIO()
+        torch.save((model, optimizer), buffer)
+        copies = torch.load(io.BytesIO(buffer.getvalue()), weights_only=False)
+    model2, optimizer2 = copies
+    assert optimizer2.buffer.data_ptr() != optimizer.buffer.data_ptr()
+    assert train(model2, optimizer2, steps=3) == train(model, optimizer, steps=3)
+    for a, b in zip(model.parameters(), model2.parameters(), strict=True):
+        assert torch.equal(a, b)
 
 
 def test_bad_inputs_are_refused() -> None:

@@ -107,3 +107,25 @@ def test_defaults_are_torchs(optimizer: type[MyOptimizer], torch_optimizer: type
         defaults["beta1"], defaults["beta2"] = defaults["betas"]
     for name, value in optimizer([p]).hyperparameters().items():
         assert value == defaults[name], name
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_model_converted_after_the_optimizer_was_made(case: Case) -> None:
+    """model.double() between creating the optimizer and its first step: the state follows
+    the parameters to float64, as torch.optim's state (made at the first step) does."""
+    mine_params, their_params = make_params(torch.float32), make_params(torch.float32)
+    mine = case.make(mine_params)
+    theirs = case.make_torch(their_params)
+    for p in mine_params + their_params:
+        p.data = p.data.double()  # what model.double() does to each parameter
+    if case.torch_optimizer is torch.optim.Adagrad:
+        # torch's Adagrad makes its state in __init__ and keeps it float32: its twin comes after.
+        theirs = case.make_torch(their_params)
+    for grads in gradient_stream(mine_params, steps=50):
+        set_grads(mine_params, grads)
+        set_grads(their_params, grads)
+        mine.step()
+        theirs.step()
+    assert_same_as_torch(case, mine, theirs, mine_params, their_params)
+    for state in mine.state.values():
+        assert all(v.dtype == torch.float64 for v in state.values() if torch.is_tensor(v))

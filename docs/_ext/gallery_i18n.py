@@ -59,6 +59,7 @@ class ChapterOrder:
         "plot_bias_correction.py",  # 3.5
         "plot_fashion_mnist.py",  # 3.6
         "plot_optimizer_speed.py",  # 3.7
+        "plot_lr_schedules.py",  # 3.8
     )
 
     def __init__(self, src_dir: str) -> None:
