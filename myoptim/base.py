@@ -66,6 +66,15 @@ def _check_keywords(cls: type, keywords: Mapping[str, Any]) -> None:
             raise TypeError(f"{cls.__name__} has {what}; its keywords are {', '.join(taken)}")
 
 
+def _check_rule(rule: object, wrapper: str, instead: str) -> None:
+    """Refuse a ``rule`` that is not a MyOptimizer subclass (``torch.optim.Adam``, an instance)."""
+    if not (isinstance(rule, type) and issubclass(rule, MyOptimizer)):
+        raise TypeError(
+            f"{wrapper} a myoptim optimizer class (MyAdam, MySGD, ..., or a MyOptimizer "
+            f"subclass of your own), but got {rule!r}; {instead}"
+        )
+
+
 def _typename(value: object) -> str:
     """``float``, ``numpy.ndarray``: the type's name with its module, as users import it."""
     cls = type(value)

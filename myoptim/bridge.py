@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch.optim.optimizer import required
 
-from myoptim.base import MyOptimizer, _check_keywords, _plain
+from myoptim.base import MyOptimizer, _check_keywords, _check_rule, _plain
 
 
 class TorchOptimizer(torch.optim.Optimizer):
@@ -76,12 +76,7 @@ class TorchOptimizer(torch.optim.Optimizer):
     def __init__(
         self, rule: type[MyOptimizer], params: Iterable[Any], **hyperparameters: Any
     ) -> None:
-        if not (isinstance(rule, type) and issubclass(rule, MyOptimizer)):
-            raise TypeError(
-                "TorchOptimizer runs a myoptim update rule (MyAdam, MySGD, ..., or a "
-                f"MyOptimizer subclass of your own), but got {rule!r}; a torch.optim "
-                "optimizer is one already: use it directly"
-            )
+        _check_rule(rule, "TorchOptimizer runs", "a torch.optim optimizer is one already: use it")
         self.rule = rule
         self._workers: dict[int, MyOptimizer] = {}
         # The rule's keyword arguments and their defaults; lr is the base class's, also

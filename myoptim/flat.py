@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import types
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import torch
 
-from myoptim.base import MyOptimizer, _check_params
+from myoptim.base import MyOptimizer, _check_params, _check_rule
 from myoptim.compiler import require_compiler
 
 
@@ -52,9 +54,9 @@ class Flattened:
             operations into one loop over the buffer (section 3.7.3). The first steps
             compile, which takes seconds and, on the CPU, a C++ compiler (without one, the
             constructor raises an error that says what to install:
-            :func:`~myoptim.compiler_missing`). torch.compile keeps 8 compiled variants
-            per optimizer class, so at most 8 such optimizers of one class live in one
-            process. Default ``False``. For Adam, use
+            :func:`~myoptim.compiler_missing`). The hyperparameters are compiled in as
+            constants: a new value (``optimizer.lr = ...``) compiles the update again, 0.1 s
+            to seconds, with a warning the first time. Default ``False``. For Adam, use
             :class:`~myoptim.MyCompiledAdam` without ``compile`` instead: compiled as
             written, ``MyAdam`` is slower than not compiled.
         **hyperparameters: passed to ``optimizer``, e.g. ``lr=1e-3``; the optimizer's
@@ -84,12 +86,11 @@ class Flattened:
         compile: bool = False,
         **hyperparameters: Any,
     ) -> None:
-        if not (isinstance(optimizer, type) and issubclass(optimizer, MyOptimizer)):
-            raise TypeError(
-                "Flattened wraps a myoptim optimizer class (MyAdam, MySGD, ..., or a "
-                f"MyOptimizer subclass of your own), but got {optimizer!r}; torch.optim's "
-                "optimizers take foreach=True or fused=True for many tensors instead"
-            )
+        _check_rule(
+            optimizer,
+            "Flattened wraps",
+            "torch.optim's optimizers take foreach=True or fused=True for many tensors instead",
+        )
         params = _check_params(params)
         self.params = [p for p in params if p.requires_grad]
         self._frozen = [p for p in params if not p.requires_grad]
@@ -119,6 +120,7 @@ class Flattened:
         # model is as it was.
         self.optimizer = optimizer([self.buffer], **hyperparameters)
         self._compiled = compile
+        self._warned = False  # about compiling again for a new hyperparameter value
         self._link(received=any(p.grad is not None for p in self.params))
 
     def _link(self, received: bool) -> None:
@@ -131,12 +133,40 @@ class Flattened:
         # backward() accumulates into the gradient views in place, which bumps the buffer's
         # version counter: an unchanged counter means no gradient arrived since zero_grad().
         self._zeroed_version = -1 if received else self.buffer.grad._version
-        update = type(self.optimizer)._update_param
         if self._compiled:
-            # Compiled per class, not per bound method: torch.compile keeps at most 8
-            # variants of one function, and every bound method shares one wrapper.
-            update = torch.compile(update, fullgraph=True, dynamic=True)
-        self._update = functools.partial(update, self.optimizer)
+            self._compile()
+        else:
+            self._update = functools.partial(type(self.optimizer)._update_param, self.optimizer)
+
+    def _compile(self) -> None:
+        """Compile the optimizer's update for this wrapper and its current hyperparameters."""
+        function = type(self.optimizer)._update_param
+        # torch.compile compiles the hyperparameters in as constants (the rule's code uses
+        # them as Python numbers) and keeps at most 8 variants per code object. A code object
+        # of this wrapper's own, made again when a hyperparameter changes, compiles anew
+        # (from inductor's cache after the first time) instead of exhausting those 8.
+        copy = types.FunctionType(
+            function.__code__.replace(), function.__globals__, function.__name__,
+            function.__defaults__, function.__closure__,
+        )  # fmt: skip
+        self._compiled_for = self.optimizer.hyperparameters()
+        compiled = torch.compile(copy, fullgraph=True, dynamic=True)
+        self._update = functools.partial(compiled, self.optimizer)
+
+    def _recompile(self) -> None:
+        """Compile again for new hyperparameter values; say so the first time."""
+        now = self.optimizer.hyperparameters()
+        if not self._warned:
+            changed = {k: (v, now[k]) for k, v in self._compiled_for.items() if v != now[k]}
+            warnings.warn(
+                f"Flattened(compile=True): {changed} (old, new) compiles the update again, as "
+                "every new value of a hyperparameter does (0.1 s to seconds each). For a "
+                "schedule that changes it at every step, use compile=False, or MyCompiledAdam, "
+                "whose numbers enter the compiled loop as tensors",
+                stacklevel=3,
+            )
+            self._warned = True
+        self._compile()
 
     def views(self, flat: torch.Tensor) -> list[torch.Tensor]:
         """Split a buffer-sized tensor (a state such as Adam's ``m``) into per-parameter views."""
@@ -163,6 +193,8 @@ class Flattened:
         assert self.buffer.grad is not None
         if self.buffer.grad._version == self._zeroed_version:
             return
+        if self._compiled and self.optimizer.hyperparameters() != self._compiled_for:
+            self._recompile()
         with torch.no_grad():
             self._update(self.buffer, self.buffer.grad)
 
@@ -219,7 +251,12 @@ class Flattened:
     # Copies (copy.deepcopy, pickle, torch.save) keep the buffers and relink the copied
     # parameters to them; the compiled update is made again.
     def __getstate__(self) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_views", "_update")}
+        state = {
+            k: v
+            for k, v in self.__dict__.items()
+            if k not in ("_views", "_update", "_compiled_for")
+        }
+        assert self.buffer.grad is not None
         state["grad"] = self.buffer.grad  # pickle keeps no .grad
         state["received"] = self.buffer.grad._version != self._zeroed_version
         return state

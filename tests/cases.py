@@ -140,6 +140,15 @@ def set_grads(params: list[torch.Tensor], grads: list[torch.Tensor | None]) -> N
         p.grad = None if g is None else g.clone()
 
 
+def step_both(mine: Any, theirs: Any, mine_params: list, their_params: list, steps: int) -> None:
+    """Both optimizers stepped on the same stream of gradients."""
+    for grads in gradient_stream(mine_params, steps=steps):
+        set_grads(mine_params, grads)
+        set_grads(their_params, grads)
+        mine.step()
+        theirs.step()
+
+
 def copy_params(params: list[torch.Tensor]) -> list[torch.Tensor]:
     """Independent copies with the same values, strides and requires_grad."""
     return [p.detach().clone().requires_grad_(p.requires_grad) for p in params]

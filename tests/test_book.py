@@ -117,12 +117,17 @@ LISTED = [
 
 # Code the chapter includes from the package: (page, object, first line, line after the last).
 INCLUDED = [
-    ("chapter/fast-path", myoptim.Flattened, "    def __init__", "    def views"),
+    ("chapter/fast-path", myoptim.Flattened, "    def __init__", "    def _compile"),
     ("chapter/fast-path", myoptim.Flattened, "    def step", "    def _check_links"),
-    ("chapter/fast-path", myoptim.Flattened, "        update = type(", "    def views"),
+    ("chapter/fast-path", myoptim.Flattened, "    def _compile", "    def _recompile"),
     ("chapter/fast-path", myoptim.MyCompiledAdam, "    def _update_param", None),
     ("chapter/fast-path", myoptim.compiled_adam._adam_pass, "def _adam_pass", None),
-    ("chapter/torch-optimizer", myoptim.TorchOptimizer, "    def _worker", "    def load_state_dict"),
+    (
+        "chapter/torch-optimizer",
+        myoptim.TorchOptimizer,
+        "    def _worker",
+        "    def load_state_dict",
+    ),
 ]
 
 # Outputs of the chapter's executed cells that state its claims.
@@ -306,6 +311,7 @@ def test_chapter_shows_the_gallery_figures(book: Path) -> None:
         "chapter/momentum": "sphx_glr_plot_optimizer_paths_001.png",
         "chapter/adam": "sphx_glr_plot_lr_sensitivity_001.png",
         "chapter/fashion-mnist": "sphx_glr_plot_fashion_mnist_001.png",
+        "chapter/torch-optimizer": "sphx_glr_plot_lr_schedules_001.png",
     }
     for page, image in figures.items():
         sources = [img["src"] for img in article(book, page).select("figure img")]

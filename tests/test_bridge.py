@@ -313,7 +313,7 @@ def w() -> list[torch.Tensor]:
 
 
 BAD_ARGUMENTS = {
-    "torch's class": (lambda: TorchOptimizer(torch.optim.Adam, w()), TypeError, "use it directly"),
+    "torch's class": (lambda: TorchOptimizer(torch.optim.Adam, w()), TypeError, "is one already"),
     "lr missing": (lambda: TorchOptimizer(MySGD, w()), TypeError, "MySGD needs lr"),
     "lr missing in a group": (
         lambda: TorchOptimizer(MySGD, [{"params": w(), "lr": 0.1}, {"params": w()}]),

@@ -23,10 +23,11 @@ from cases import (
     make_params,
     mlp,
     set_grads,
+    step_both,
     train,
 )
 
-from myoptim import Flattened, MyAdam, MyCompiledAdam, compiler_missing
+from myoptim import Flattened, MyAdam, MyCompiledAdam, MySGDMomentum, compiler_missing
 from myoptim.compiled_adam import _compiled
 
 ADAM = TABLE["adam-custom"]
@@ -69,11 +70,7 @@ def test_compiled_adam_matches_torch_adam() -> None:
     their_params = copy_params(mine_params)
     mine = MyCompiledAdam(mine_params, **ADAM.kwargs)
     theirs = ADAM.make_torch(their_params)
-    for grads in gradient_stream(mine_params, steps=300):
-        set_grads(mine_params, grads)
-        set_grads(their_params, grads)
-        mine.step()
-        theirs.step()
+    step_both(mine, theirs, mine_params, their_params, steps=300)
     for i, (p, q) in enumerate(zip(mine_params, their_params, strict=True)):
         assert_near(p, q, f"parameter {i}")
         if p.requires_grad:
@@ -197,3 +194,29 @@ def test_compiled_adam_without_a_compiler_fails_before_changing_anything(
         optimizer.step()
     assert all(torch.equal(p, b) for p, b in zip(params, before, strict=True))
     assert all(state["t"] == 0 for state in optimizer.state.values())
+
+
+def test_a_learning_rate_schedule_compiles_again_and_says_so_once() -> None:
+    """12 learning rates, more than torch.compile's 8 variants per function: each compiles
+    anew (with one warning), none fails, and the numbers are the eager ones."""
+    compiled_model, eager_model = mlp(), mlp()
+    compiled = Flattened(MySGDMomentum, compiled_model.parameters(), compile=True, lr=0.1)
+    eager = Flattened(MySGDMomentum, eager_model.parameters(), lr=0.1)
+
+    def schedule() -> None:
+        for step in range(12):
+            for flat, model in ((compiled, compiled_model), (eager, eager_model)):
+                flat.lr = 0.1 / (step + 1)
+                train(model, flat, steps=1)
+
+    with pytest.warns(UserWarning, match=r"\{'lr': \(0\.1, 0\.05\)\} \(old, new\)") as record:
+        schedule()
+    assert sum("compiles the update again" in str(w.message) for w in record) == 1
+    assert_near(compiled.buffer, eager.buffer, "parameters")
+
+
+def test_more_than_eight_compiled_wrappers_of_one_class() -> None:
+    for _ in range(10):  # a notebook cell run again and again
+        model = mlp()
+        losses = train(model, Flattened(MySGDMomentum, model.parameters(), compile=True, lr=0.1))
+        assert losses[-1] < losses[0]

@@ -6,7 +6,14 @@ import copy
 
 import pytest
 import torch
-from cases import CASES, DTYPES, Case, copy_params, gradient_stream, make_params, set_grads
+from cases import (
+    CASES,
+    DTYPES,
+    Case,
+    copy_params,
+    make_params,
+    step_both,
+)
 from torch import nn
 
 from myoptim import MyAdaGrad, MyAdam, MyOptimizer, MyRMSProp
@@ -45,11 +52,7 @@ def test_fixed_gradient_stream_1000_steps(case: Case, dtype: torch.dtype) -> Non
     mine_params = make_params(dtype)
     their_params = copy_params(mine_params)
     mine, theirs = case.make(mine_params), case.make_torch(their_params)
-    for grads in gradient_stream(mine_params, steps=1000):
-        set_grads(mine_params, grads)
-        set_grads(their_params, grads)
-        mine.step()
-        theirs.step()
+    step_both(mine, theirs, mine_params, their_params, steps=1000)
     assert_same_as_torch(case, mine, theirs, mine_params, their_params)
 
 
@@ -121,11 +124,7 @@ def test_model_converted_after_the_optimizer_was_made(case: Case) -> None:
     if case.torch_optimizer is torch.optim.Adagrad:
         # torch's Adagrad makes its state in __init__ and keeps it float32: its twin comes after.
         theirs = case.make_torch(their_params)
-    for grads in gradient_stream(mine_params, steps=50):
-        set_grads(mine_params, grads)
-        set_grads(their_params, grads)
-        mine.step()
-        theirs.step()
+    step_both(mine, theirs, mine_params, their_params, steps=50)
     assert_same_as_torch(case, mine, theirs, mine_params, their_params)
     for state in mine.state.values():
         assert all(v.dtype == torch.float64 for v in state.values() if torch.is_tensor(v))
