@@ -75,6 +75,18 @@ def _check_rule(rule: object, wrapper: str, instead: str) -> None:
         )
 
 
+def _init_defaults(cls: type) -> dict[str, Any]:
+    """The keyword arguments of ``cls.__init__`` other than ``params``, in order, with their
+    defaults (``inspect.Parameter.empty`` where there is none). ``lr`` is always among them:
+    a subclass whose ``__init__`` takes ``**kwargs`` passes it on to the base class."""
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(cls.__init__).parameters.items()  # type: ignore[misc]
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and name not in ("self", "params")
+    }
+    return defaults if "lr" in defaults else {"lr": inspect.Parameter.empty, **defaults}
+
+
 def _typename(value: object) -> str:
     """``float``, ``numpy.ndarray``: the type's name with its module, as users import it."""
     cls = type(value)
@@ -238,14 +250,7 @@ class MyOptimizer(ABC):
         Each is read from the attribute of its name (``lr`` from ``self.lr``); ``lr`` is
         always among them, also for a subclass whose ``__init__`` takes ``**kwargs``.
         """
-        parameters = inspect.signature(type(self).__init__).parameters.values()
-        names = [
-            p.name for p in parameters
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-            and p.name not in ("self", "params")
-        ]  # fmt: skip
-        if "lr" not in names:
-            names.insert(0, "lr")
+        names = list(_init_defaults(type(self)))
         missing = [name for name in names if not hasattr(self, name)]
         if missing:
             raise AttributeError(

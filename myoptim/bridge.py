@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch.optim.optimizer import required
 
-from myoptim.base import MyOptimizer, _check_keywords, _check_rule, _plain
+from myoptim.base import MyOptimizer, _check_keywords, _check_rule, _init_defaults, _plain
 
 
 class TorchOptimizer(torch.optim.Optimizer):
@@ -79,14 +79,10 @@ class TorchOptimizer(torch.optim.Optimizer):
         _check_rule(rule, "TorchOptimizer runs", "a torch.optim optimizer is one already: use it")
         self.rule = rule
         self._workers: dict[int, MyOptimizer] = {}
-        # The rule's keyword arguments and their defaults; lr is the base class's, also
-        # for a rule that takes **kwargs.
-        signature = {"lr": required} | {
-            name: required if p.default is p.empty else p.default
-            for name, p in inspect.signature(rule.__init__).parameters.items()
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-            and name not in ("self", "params")
-        }  # fmt: skip
+        signature = {
+            name: required if default is inspect.Parameter.empty else default
+            for name, default in _init_defaults(rule).items()
+        }
         self._names = list(signature)
         self._betas = {"beta1", "beta2"} <= signature.keys()
         defaults = self._torch_layout(signature, {})
