@@ -48,6 +48,9 @@ extensions = [
     "listing",
     "first_use",
     "web",
+    "anchors",
+    "english",
+    "downloads",
 ]
 # sphinx-gallery writes notebooks next to its pages; myst-nb must not read them as pages.
 exclude_patterns = ["_build", "_templates", "auto_examples/*.ipynb"]
@@ -57,7 +60,6 @@ numfig = True
 nitpick_ignore_regex = [("py:class", r"(torch|collections\.abc|abc|pathlib)\..*|Tensor|Any")]
 
 myst_enable_extensions = ["dollarmath", "amsmath", "attrs_inline", "colon_fence", "deflist"]
-myst_heading_anchors = 3
 
 # Execute the chapter's code cells at build time; any error fails the build. The cache
 # is keyed by myoptim's source, since jupyter-cache only sees the cells' own code.

@@ -8,6 +8,8 @@ first moment :math:`m_t`\\ 와 second moment :math:`v_t`\\ 를 스텝마다 읽�
 이동 평균은 처음에 0 쪽으로 치우쳐 있고, :math:`1 - \\beta^t`\\ 로 나누면 참값 1을 회복합니다."""
 
 # %%
+# .. _plot-bias-correction-run:
+#
 # 상수 그래디언트로 MyAdam 실행하기
 # ---------------------------------
 # 매 스텝 ``p.grad``\ 에 1을 넣고 ``step()``\ 을 부른 뒤, ``optimizer.state[p]``\ 에서
@@ -37,6 +39,8 @@ for _ in range(STEPS):
     history["v_hat"].append(state["v"].item() / (1 - optimizer.beta2**t))
 
 # %%
+# .. _plot-bias-correction-values:
+#
 # 몇 스텝의 값
 # ------------
 # :math:`t = 1`\ 에서 :math:`m_1 = (1-\beta_1) g = 0.1` 이고, :math:`1 - \beta_1 = 0.1`\ 로
@@ -52,6 +56,8 @@ for t in (1, 10, 100, 1000):
         print(f"t={t:5d}  m={m:.5f}  m_hat={m_hat:.5f}  v={v:.5f}  v_hat={v_hat:.5f}")
 
 # %%
+# .. _plot-bias-correction-plot:
+#
 # 보정 전과 보정 후
 # -----------------
 # 실선은 옵티마이저가 저장한 편향된 이동 평균, 점선은 bias correction을 적용한 값입니다.

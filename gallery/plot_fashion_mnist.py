@@ -18,6 +18,8 @@ Fashion-MNIST에서 다섯 옵티마이저 비교
 """
 
 # %%
+# .. _plot-fashion-mnist-data:
+#
 # 데이터: 한 번만 텐서로 읽기
 # ----------------------------
 # 장의 코드(3.6.2)는 ``DataLoader``\ 와 ``ToTensor``\ 로 데이터를 읽습니다.
@@ -72,6 +74,8 @@ x_train, y_train = x_train[subset], y_train[subset]
 print(f"train: {tuple(x_train.shape)}, test: {tuple(x_test.shape)}")
 
 # %%
+# .. _plot-fashion-mnist-model:
+#
 # 모델
 # ----
 # 장의 ``NeuralNetwork`` (3.6.2)입니다. 모델을 하나 만들어 그 가중치를 복사해 두고,
@@ -98,6 +102,8 @@ initial_weights = copy.deepcopy(NeuralNetwork().state_dict())
 loss_fn = nn.CrossEntropyLoss()
 
 # %%
+# .. _plot-fashion-mnist-train-and-evaluate:
+#
 # 학습과 평가
 # -----------
 # ``train_one_epoch``\ 는 장의 학습 루프와 같은 일을 합니다. 매 에포크 훈련 데이터의 순서를
@@ -126,6 +132,8 @@ def test_accuracy(model):
 
 
 # %%
+# .. _plot-fashion-mnist-five-optimizers:
+#
 # 다섯 옵티마이저로 학습하기
 # --------------------------
 # ``train``\ 은 같은 초기 가중치와 같은 데이터 순서로 ``EPOCHS`` 에포크를 학습하며, 에포크마다
@@ -177,6 +185,8 @@ for name, result in same_lr.items():
     print(f"{name:14s} test accuracy {result['accuracy'][-1]:.4f}")
 
 # %%
+# .. _plot-fashion-mnist-learning-curves:
+#
 # 학습 곡선
 # ---------
 # 3.6.3절에 실린 그림입니다. 왼쪽은 에포크마다의 평균 훈련 손실, 오른쪽은 테스트 정확도입니다.
@@ -195,6 +205,8 @@ fig.tight_layout()
 plt.show()
 
 # %%
+# .. _plot-fashion-mnist-best-learning-rates:
+#
 # 각자 가장 좋은 학습률로
 # -----------------------
 # 같은 학습률은 공정해 보이지만, 옵티마이저마다 잘 맞는 학습률의 크기가 다릅니다.
@@ -218,6 +230,8 @@ for name, result in best_lr.items():
     print(f"{name:14s} {result['lr']:8.0e} {result['accuracy'][-1]:13.4f}")
 
 # %%
+# .. _plot-fashion-mnist-choosing:
+#
 # 무엇을 고를까: 정확도, 시간, 메모리
 # -----------------------------------
 # 3.6.4절에 실린 그림입니다. 왼쪽은 마지막 에포크의 테스트 정확도를 두 설정으로, 가운데는
@@ -255,6 +269,8 @@ for ax in (ax_acc, ax_time, ax_mem):
 plt.show()
 
 # %%
+# .. _plot-fashion-mnist-numbers:
+#
 # 숫자로 보기
 # -----------
 # 그림의 숫자입니다. 정확도는 마지막 에포크의 테스트 정확도입니다.
@@ -272,6 +288,8 @@ for name in names:
 print(f"\ntraining took {time.perf_counter() - started:.0f} s in all")
 
 # %%
+# .. _plot-fashion-mnist-results:
+#
 # 결과 저장
 # ---------
 # 환경 변수 ``MYOPTIM_RESULTS``\ 가 폴더를 가리키면, 숫자를 그 폴더에 JSON 파일로 남깁니다.

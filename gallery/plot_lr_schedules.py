@@ -10,6 +10,8 @@
 """
 
 # %%
+# .. _plot-lr-schedules-data-and-model:
+#
 # 데이터와 모델
 # -------------
 # 두 갈래 나선(spiral) 위의 점 512개를 두 클래스로 나누는 문제입니다. 선형 분리가 되지 않으므로
@@ -48,6 +50,8 @@ def make_model():
 
 
 # %%
+# .. _plot-lr-schedules-schedules:
+#
 # 네 가지 스케줄
 # --------------
 # 스케줄러는 옵티마이저를 받아 만들고, ``optimizer.step()``\ 다음에 ``scheduler.step()``\ 을
@@ -96,6 +100,8 @@ def train(optimizer_factory, schedule):
 
 
 # %%
+# .. _plot-lr-schedules-train-and-compare:
+#
 # 학습하고 torch.optim과 비교하기
 # -------------------------------
 # 스케줄마다 ``TorchOptimizer(MySGDMomentum, ...)``\ 과
@@ -120,6 +126,8 @@ for schedule in SCHEDULES:
     assert same, f"{schedule}: TorchOptimizer(MySGDMomentum) differs from torch.optim.SGD"
 
 # %%
+# .. _plot-lr-schedules-plot:
+#
 # 학습률과 손실
 # -------------
 # 왼쪽은 스텝마다의 학습률, 오른쪽은 그 스텝의 손실입니다(로그 눈금).

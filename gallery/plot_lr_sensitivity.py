@@ -13,6 +13,8 @@
 """
 
 # %%
+# .. _plot-lr-sensitivity-data-and-model:
+#
 # 데이터와 모델
 # -------------
 # :doc:`plot_fashion_mnist`\ 와 같은 모델과 데이터 읽기 방식을 쓰되, 데이터는 시드로 고정한
@@ -53,6 +55,8 @@ initial_weights = copy.deepcopy(model.state_dict())
 loss_fn = nn.CrossEntropyLoss()
 
 # %%
+# .. _plot-lr-sensitivity-one-run:
+#
 # 한 번의 학습
 # ------------
 # 매번 같은 초기 가중치와 같은 데이터 순서로 학습하고, 테스트 손실을 돌려줍니다. 학습률이
@@ -89,6 +93,8 @@ losses = {
 }
 
 # %%
+# .. _plot-lr-sensitivity-tables:
+#
 # 결과 표
 # -------
 # 첫 표의 행은 옵티마이저, 열은 학습률입니다. ``inf``\ 는 학습이 발산했다는 뜻입니다. 둘째
@@ -116,6 +122,8 @@ for name, best in summary.items():
     print(f"{name:>14s} {best['best_loss']:9.3f} {best['best_lr']:8.0e} {best['width']:5.0f}x")
 
 # %%
+# .. _plot-lr-sensitivity-plot:
+#
 # 학습률에 따른 테스트 손실
 # -------------------------
 # 가로축은 로그 눈금의 학습률, 세로축은 테스트 손실입니다. 발산한 점은 그리지 않았습니다.
@@ -134,6 +142,8 @@ fig.tight_layout()
 plt.show()
 
 # %%
+# .. _plot-lr-sensitivity-results:
+#
 # 결과 저장
 # ---------
 # 환경 변수 ``MYOPTIM_RESULTS``\ 가 폴더를 가리키면, 숫자를 그 폴더에 JSON 파일로 남깁니다.

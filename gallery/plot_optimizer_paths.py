@@ -13,6 +13,8 @@
 """
 
 # %%
+# .. _plot-optimizer-paths-functions-and-optimizers:
+#
 # 함수와 옵티마이저
 # -----------------
 # 두 파라미터를 텐서 하나 ``theta``\ 에 담고, 다섯 옵티마이저를 같은 출발점에서 같은 스텝
@@ -91,6 +93,8 @@ paths = {
 }
 
 # %%
+# .. _plot-optimizer-paths-final-positions:
+#
 # 마지막 위치
 # -----------
 # 각 옵티마이저가 마지막 스텝에서 최솟값까지 남긴 거리입니다.
@@ -102,6 +106,8 @@ for title, problem in PROBLEMS.items():
         print(f"  {name:14s} {(points[-1] - minimum).norm():.4f}")
 
 # %%
+# .. _plot-optimizer-paths-plot:
+#
 # 등고선 위의 경로
 # ----------------
 # 2차 함수에서 ``MySGD``\ 는 가파른 :math:`y` 방향으로 골짜기의 양쪽 벽을 번갈아 넘나들며

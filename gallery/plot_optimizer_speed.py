@@ -11,6 +11,8 @@
 두 가지입니다. 전체 측정은 ``nox -s bench``\\ 로 실행하는 ``benchmarks/step.py``\\ 가 합니다."""
 
 # %%
+# .. _plot-optimizer-speed-setup:
+#
 # 측정 준비
 # --------------------------------
 # 스레드를 하나로 고정해 측정을 안정시키고, 각 구현의 ``step()``\ 을 여러 번 불러 한 번에
@@ -77,6 +79,8 @@ def median_ms(step, rounds=9):
 
 
 # %%
+# .. _plot-optimizer-speed-seven-implementations:
+#
 # 일곱 구현 재기
 # --------------------------------
 # 표의 ``x loop`` 열은 torch의 for-loop 구현(``foreach=False``) 대비 배율입니다. 1보다 작으면
@@ -99,6 +103,8 @@ for name in IMPLEMENTATIONS:
     print(f"{name.replace(chr(10), ' '):36s}{row}")
 
 # %%
+# .. _plot-optimizer-speed-bandwidth-bound:
+#
 # 메모리 대역폭이 정하는 하한
 # --------------------------------
 # Adam 한 스텝은 원소마다 :math:`\theta, g, m, v`\ 를 읽고 :math:`\theta, m, v`\ 를 써야 하므로,
@@ -118,6 +124,8 @@ print(f"copy bandwidth: {bytes_per_second / 1e9:.1f} GB/s")
 print(f"Adam memory bound for the MLP: {bound_ms:.3f} ms per step")
 
 # %%
+# .. _plot-optimizer-speed-plot:
+#
 # 막대그래프
 # --------------------------------
 # 세로축은 로그 눈금입니다. 점선이 위에서 어림한 메모리 대역폭 하한입니다. 두 경우 모두
@@ -140,6 +148,8 @@ if not_measured:
 plt.show()
 
 # %%
+# .. _plot-optimizer-speed-where-time-goes:
+#
 # 무엇이 시간을 쓰는가
 # --------------------------------
 # for-loop 구현은 텐서마다 연산을 일곱 번 부르고, 호출마다 파이썬과 디스패치 비용이 듭니다.
@@ -168,6 +178,8 @@ plt.show()
 # 스크립트를 실행하면 볼 수 있습니다.
 
 # %%
+# .. _plot-optimizer-speed-results:
+#
 # 결과 저장
 # ---------
 # 환경 변수 ``MYOPTIM_RESULTS``\ 가 폴더를 가리키면, 숫자를 그 폴더에 JSON 파일로 남깁니다.

@@ -14,6 +14,8 @@
 """
 
 # %%
+# .. _plot-polynomial-regression-data-and-model:
+#
 # 데이터와 모델
 # -------------
 # 2000개의 점에서 :math:`\sin(x)`\ 를 계산하고, 네 계수를 같은 시드로 초기화하는 함수를 만듭니다.
@@ -48,6 +50,8 @@ def compute_loss(params):
 
 
 # %%
+# .. _plot-polynomial-regression-three-loops:
+#
 # 세 가지 학습 루프
 # -----------------
 # 손으로 쓴 루프는 ``torch.no_grad()`` 안에서 각 계수를 직접 빼고 그래디언트를 지웁니다.
@@ -89,6 +93,8 @@ mine, mine_loss = train_with(lambda params: MySGD(params, lr=LEARNING_RATE))
 theirs, theirs_loss = train_with(lambda params: torch.optim.SGD(params, lr=LEARNING_RATE))
 
 # %%
+# .. _plot-polynomial-regression-same-computation:
+#
 # 세 방법은 같은 계산을 하는가
 # ----------------------------
 # 모든 스텝의 계수를 비교합니다. ``MySGD``\ 와 ``torch.optim.SGD``\ 는 같은 연산
@@ -101,6 +107,8 @@ print(f"by hand vs torch.optim.SGD, largest difference: {(by_hand - theirs).abs(
 print("final a, b, c, d:", [round(v, 4) for v in theirs[-1].tolist()])
 
 # %%
+# .. _plot-polynomial-regression-plot:
+#
 # 적합 결과와 손실 곡선
 # ---------------------
 # 세 곡선이 겹쳐 하나로 보이는 것이 이 예제의 요점입니다.

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,10 @@ from babel.messages.pofile import read_po
 from bs4 import BeautifulSoup
 from check_links import on_site
 from check_links import pages as all_pages
-from conftest import ROOT
+from conftest import ROOT, build_small
 from korean_search import SearchKorean, without_particle
+
+import myoptim
 
 CATALOGS = ROOT / "docs" / "locale" / "en" / "LC_MESSAGES"
 HANGUL = re.compile("[\uac00-\ud7a3]")
@@ -84,16 +87,17 @@ def test_switcher_leads_to_the_same_page_in_the_other_edition(
 
 
 def test_english_pages_speak_english(english: Path) -> None:
+    """Everything a page shows or says about itself, code and outputs included: only the
+    glossary's Korean terms and the link to the Korean edition are marked lang="ko"."""
     for page in all_pages(english):
-        if page.name == "genindex.html":  # lists the glossary's Korean terms too
-            continue
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
         assert soup.html["lang"] == "en"
-        body = soup.find("article") or soup.body
-        # Code, outputs, formulas, the glossary's Korean terms and links to Korean stay as they are.
-        for tag in body.select("pre, code, .math, .cell_output, dl.glossary dt, [lang=ko]"):
+        for tag in soup.select("[lang=ko], a.language-switcher, script, style"):
             tag.decompose()
-        korean = HANGUL.findall(body.get_text())
+        said = [soup.get_text()] + [
+            str(value) for tag in soup.find_all(True) for value in tag.attrs.values()
+        ]
+        korean = HANGUL.findall(" ".join(said))
         assert not korean, f"{page.relative_to(english)}: {''.join(korean)[:40]}"
     captions = [
         " ".join(box.get_text(" ", strip=True).split())
@@ -102,6 +106,143 @@ def test_english_pages_speak_english(english: Path) -> None:
         ).select("div.proof.algorithm .admonition-title")
     ]
     assert captions == ["Algorithm 1 (Stochastic gradient descent (SGD) update)"]
+
+
+def test_english_glossary_leads_with_the_english_term(english: Path) -> None:
+    soup = BeautifulSoup((english / "glossary.html").read_text(encoding="utf-8"), "html.parser")
+    entries = []
+    for term in soup.select("dl.glossary > dt"):
+        if term.find_previous_sibling() is None or term.find_previous_sibling().name == "dd":
+            entries.append([])
+        entries[-1].append(term)
+    firsts = [entry[0].get_text().rstrip("#") for entry in entries]
+    assert firsts == sorted(firsts, key=str.casefold)
+    for entry in entries:
+        assert not HANGUL.search(entry[0].get_text()), entry[0]
+        for term in entry:
+            assert (term.get("lang") == "ko") == bool(HANGUL.search(term.get_text())), term
+    learning_rate = next(e for e in entries if e[0].get_text().startswith("learning rate"))
+    assert [t.get_text().rstrip("#") for t in learning_rate] == ["learning rate", "학습률"]
+    index = BeautifulSoup((english / "genindex.html").read_text(encoding="utf-8"), "html.parser")
+    assert "learning rate" in [a.get_text() for a in index.select("article a")]
+
+
+# Names that keep their capital inside an English heading: the package's (Flattened, …) and
+# proper nouns. Other code names and acronyms (MySGD, API) are told by a second capital.
+PROPER_NOUNS = {"Adam", "PyTorch", "Python", "Colab", "Jupyter", "Rosenbrock", *myoptim.__all__}
+
+
+def test_english_headings_are_in_sentence_case(english: Path) -> None:
+    """One heading style (sentence case, as PyTorch's tutorials) on every written page; the
+    book's title on the first page and Sphinx's own pages (indices, source listings) aside."""
+    headings = 0
+    for page in all_pages(english):
+        name = str(page.relative_to(english))
+        if name in ("genindex.html", "py-modindex.html", "search.html") or name.startswith("_"):
+            continue
+        article = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find("article")
+        for heading in article.select("h1, h2, h3, h4, p.rubric"):
+            if name == "index.html" and heading.name == "h1":
+                continue
+            text = heading.get_text().rstrip("#").strip()
+            # Without the section number and the possessive ("Adam\N{RIGHT SINGLE QUOTATION MARK}s")
+            words = re.sub(r"^[\d.]+ |\N{RIGHT SINGLE QUOTATION MARK}s\b", "", text).split()
+            capitalised = [
+                word for word in words[1:]
+                if word[0].isupper() and word not in PROPER_NOUNS
+                and not re.search(r"[A-Z\d_.(]", word[1:])
+            ]  # fmt: skip
+            assert not capitalised, f"{name}: {text!r}"
+            headings += 1
+    assert headings > 100
+
+
+def offered_downloads(edition: Path) -> dict[Path, list[Path]]:
+    """Each file a page of the edition links to for download, and the pages that offer it."""
+    offered: dict[Path, list[Path]] = {}
+    for page in all_pages(edition):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for link in soup.find_all("a", href=True):
+            if "_downloads/" in link["href"] or "_sources/" in link["href"]:
+                target = on_site(page, edition.parent, link["href"])
+                assert target is not None, (page, link["href"])
+                assert target.is_file(), (page, link["href"])
+                offered.setdefault(target.resolve(), []).append(page)
+    return offered
+
+
+def test_english_downloads_speak_english(english: Path) -> None:
+    """Scripts, notebooks, zips and page sources: the glossary's source keeps its Korean terms."""
+    glossary = BeautifulSoup((english / "glossary.html").read_text(encoding="utf-8"), "html.parser")
+    korean_terms = {term.get_text().rstrip("#") for term in glossary.select("dt[lang=ko]")}
+    offered = offered_downloads(english)
+    gallery = [p for p in offered if "_downloads" in p.parts]
+    assert len(gallery) == 3 * len(list((ROOT / "gallery").glob("plot_*.py"))) + 2
+    assert len([p for p in offered if "_sources" in p.parts]) >= 20
+    for path in offered:
+        if path.suffix == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                texts = {f"{path.name}/{n}": archive.read(n).decode() for n in archive.namelist()}
+        else:
+            texts = {path.name: path.read_text(encoding="utf-8")}
+        for name, text in texts.items():
+            lines = [line for line in text.splitlines() if HANGUL.search(line)]
+            if path.name.startswith("glossary."):
+                lines = [line for line in lines if line not in korean_terms]
+            assert not lines, f"{name} (offered by {offered[path][0].name}): {lines[0][:60]}"
+
+
+def test_english_page_source_is_the_korean_source_translated(site: Path) -> None:
+    """Same structure (labels, fences, directives, code), English words."""
+    for korean in sorted((site / "ko" / "_sources" / "chapter").iterdir()):
+        english = site / "en" / "_sources" / "chapter" / korean.name
+        structure = [
+            [line for line in path.read_text(encoding="utf-8").splitlines()
+             if re.match(r"\(.+\)=$|`{3,}|:::|:label:|import |from ", line)]
+            for path in (korean, english)
+        ]  # fmt: skip
+        assert structure[0] == structure[1], korean.name
+        assert structure[0]
+
+
+def section_anchors(edition: Path) -> dict[str, list[str]]:
+    return {
+        str(page.relative_to(edition)): [
+            section["id"]
+            for section in BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").select(
+                "section[id]"
+            )
+        ]
+        for page in all_pages(edition)
+    }
+
+
+def test_section_anchors_are_labels_shared_by_both_editions(site: Path) -> None:
+    korean, english = section_anchors(site / "ko"), section_anchors(site / "en")
+    assert korean == english
+    anchors = [anchor for page in korean.values() for anchor in page]
+    assert len(anchors) > 100
+    generated = [a for a in anchors if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", a)]
+    assert not generated  # no id3, no Korean slug: every section has a label
+    adam = BeautifulSoup((site / "en" / "chapter" / "adam.html").read_text(), "html.parser")
+    contents = [a["href"] for a in adam.select("#pst-page-toc-nav a[href^='#']")]
+    assert "#adam-bias-correction" in contents
+    assert set(contents) <= {f"#{a}" for a in korean["chapter/adam.html"]}
+
+
+def test_a_section_without_a_label_fails_the_build(tmp_path: Path) -> None:
+    (tmp_path / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'docs' / '_ext')!r})\n"
+        "extensions = ['myst_parser', 'anchors']\n"
+    )
+    (tmp_path / "index.md").write_text("(home)=\n# Home\n\n## 3.1 첫 절\n\ntext\n")
+    result = build_small(tmp_path, tmp_path / "html")
+    assert result.returncode != 0
+    assert "section '3.1 첫 절' has no label: write (some-label)= (MyST)" in result.stderr
+    (tmp_path / "index.md").write_text("(home)=\n# Home\n\n(first)=\n## 3.1 첫 절\n\ntext\n")
+    assert build_small(tmp_path, tmp_path / "html").returncode == 0
+    page = (tmp_path / "html" / "index.html").read_text()
+    assert '<section id="first">' in page
 
 
 def test_english_build_reuses_the_korean_execution(project: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from addresses import site_url
 from conftest import ROOT, build, copy_project
 from nbclient import NotebookClient
 
@@ -41,16 +43,55 @@ def test_two_runs_give_identical_numbers(quick_env: dict[str, str], tmp_path: Pa
     assert accuracies[0] == accuracies[1]
 
 
+def downloaded(site: Path, edition: str, name: str) -> Path:
+    """The file of that name a gallery page of the edition offers."""
+    (path,) = (site / edition / "_downloads").glob(f"*/{name}")
+    return path
+
+
+@pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
+def test_downloaded_english_script_runs(
+    site: Path, example: str, quick_env: dict[str, str], tmp_path: Path
+) -> None:
+    script = downloaded(site, "en", f"{example}.py")
+    assert run_standalone(script, quick_env, cwd=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("edition", ["ko", "en"])
 @pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
 def test_downloaded_notebook_executes(
-    project: Path, example: str, quick_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+    site: Path, edition: str, example: str, quick_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
     for name in ("MYOPTIM_QUICK", "MYOPTIM_DATA", "MPLBACKEND"):
         monkeypatch.setenv(name, quick_env[name])  # the kernel inherits this environment
-    notebook = nbformat.read(project / "docs" / "auto_examples" / f"{example}.ipynb", as_version=4)
+    notebook = nbformat.read(downloaded(site, edition, f"{example}.ipynb"), as_version=4)
     NotebookClient(notebook, timeout=600, kernel_name="python3").execute()
     outputs = [o for cell in notebook.cells for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o["output_type"] == "error"]
+
+
+@pytest.mark.parametrize("edition", ["ko", "en"])
+def test_notebooks_are_markdown_linking_into_the_book(site: Path, edition: str) -> None:
+    """No reST left in a notebook's text; its links lead to pages and anchors of the edition."""
+    book = f"{site_url()}{edition}/"
+    links = maths = 0
+    for example in EXAMPLES:
+        notebook = nbformat.read(downloaded(site, edition, f"{example.stem}.ipynb"), as_version=4)
+        text = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+        leftovers = re.findall(r":[a-z]+:`|(?<!`)``(?!`)|\\ |^\.\. |^[-=]{4,}$", text, flags=re.M)
+        assert not leftovers, f"{example.stem}: {leftovers}"
+        maths += text.count("$")
+        for address in re.findall(r"\]\((https?://[^)]+)\)", text):
+            if not address.startswith(book):
+                continue
+            links += 1
+            page, _, anchor = address.removeprefix(book).partition("#")
+            html = (site / edition / page).read_text(encoding="utf-8")
+            assert not anchor or f'id="{anchor}"' in html, address
+    assert links > 20
+    assert maths > 20  # math stays math
 
 
 def test_failing_example_fails_the_build(tmp_path: Path, quick_env: dict[str, str]) -> None:

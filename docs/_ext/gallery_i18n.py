@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 @functools.cache
-def _translations(folder: Path) -> dict[str, str]:
+def thumbnail_translations(folder: Path) -> dict[str, str]:
     table = {}
     for po in folder.glob("*.po"):
         with po.open("rb") as file:
@@ -40,7 +40,7 @@ def translate_thumbnails(app: Sphinx, doctree: nodes.document, docname: str) -> 
     folder = Path(app.srcdir) / "locale" / app.config.language / "LC_MESSAGES" / "auto_examples"
     if not folder.is_dir():  # the source language, or no translation
         return
-    table = _translations(folder)
+    table = thumbnail_translations(folder)
     for node in list(doctree.findall(nodes.raw)):
         text = node.astext()
         if "sphx-glr-thumb" in text:
