@@ -13,6 +13,7 @@ import pytest
 from addresses import site_url
 from conftest import ROOT, build, copy_project
 from nbclient import NotebookClient
+from web import install_cell
 
 EXAMPLES = sorted((ROOT / "gallery").glob("plot_*.py"))
 
@@ -79,6 +80,7 @@ def test_notebooks_are_markdown_linking_into_the_book(site: Path, edition: str) 
     links = maths = 0
     for example in EXAMPLES:
         notebook = nbformat.read(downloaded(site, edition, f"{example.stem}.ipynb"), as_version=4)
+        assert notebook.cells[0].source == install_cell(edition)  # commented in its language
         text = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
         leftovers = re.findall(r":[a-z]+:`|(?<!`)``(?!`)|\\ |^\.\. |^[-=]{4,}$", text, flags=re.M)
         assert not leftovers, f"{example.stem}: {leftovers}"

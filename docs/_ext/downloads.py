@@ -7,9 +7,10 @@ build reuses that run. When an edition is built, its copies of those files are w
 - In the English edition, an example's script is the Korean script with its prose (docstring
   and ``# %%`` blocks) replaced by the translations in the example's catalog: the code is the
   same, so it runs as the Korean one does, and nothing is run again.
-- In both editions, a notebook is made from its edition's script, and the Sphinx roles of the
-  prose become Markdown: links into the hosted book for ``:class:``, ``:func:``, ``:doc:``
-  and ``:ref:``, inline code for ````literal````; ``:math:`` becomes ``$...$`` as before.
+- In both editions, a notebook is made from its edition's script, with its first cell (which
+  installs myoptim) commented in its language, and the Sphinx roles of the prose become
+  Markdown: links into the hosted book for ``:class:``, ``:func:``, ``:doc:`` and ``:ref:``,
+  inline code for ````literal````; ``:math:`` becomes ``$...$`` as before.
 - In the English edition, a page's "Download source" gives its source with every message
   replaced by its translation.
 """
@@ -33,6 +34,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx_gallery.notebook import jupyter_notebook
 from sphinx_gallery.py_source_parser import Block, split_code_and_text_blocks
+from web import install_cell
 
 logger = logging.getLogger(__name__)
 SOURCE_LANGUAGE = "ko"
@@ -163,7 +165,11 @@ def notebook(app: Sphinx, script: Path, docname: str) -> str:
         Block(kind, _markdown_roles(app, content, docname) if kind == "text" else content, line)
         for kind, content, line in blocks
     ]
-    content = jupyter_notebook(blocks, app.config.sphinx_gallery_conf, script.parent)
+    conf = {
+        **app.config.sphinx_gallery_conf,
+        "first_notebook_cell": install_cell(app.config.language),
+    }
+    content = jupyter_notebook(blocks, conf, script.parent)
     return json.dumps(content, indent=2, ensure_ascii=False)
 
 

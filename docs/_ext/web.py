@@ -65,10 +65,17 @@ STYLESHEET_USERS = {
 ICON_TABLE = re.compile(r"\.fa-[\w-]+(?::before)?\{--fa:[^}]*\}")
 
 
-def install_cell() -> str:
-    """The first cell of every example's notebook: install myoptim where it is missing."""
+INSTALL_COMMENT = {
+    "ko": "# Colab처럼 myoptim이 아직 설치되지 않은 곳이라면 저장소에서 설치합니다.",
+    "en": "# On Colab, or wherever myoptim is not installed yet: install it from its repository.",
+}
+
+
+def install_cell(language: str = "en") -> str:
+    """The first cell of every example's notebook: install myoptim where it is missing (its
+    comment in the notebook's language)."""
     return (
-        "# On Colab, or wherever myoptim is not installed yet: install it from its repository.\n"
+        f"{INSTALL_COMMENT[language]}\n"
         "import importlib.util\n"
         "import subprocess\n"
         "import sys\n"
