@@ -29,6 +29,7 @@ from pathlib import Path
 
 from addresses import site_url
 from babel.messages.pofile import read_po
+from english import SOURCE_LANGUAGE
 from gallery_i18n import thumbnail_translations
 from sphinx.application import Sphinx
 from sphinx.util import logging
@@ -37,7 +38,6 @@ from sphinx_gallery.py_source_parser import Block, split_code_and_text_blocks
 from web import install_cell
 
 logger = logging.getLogger(__name__)
-SOURCE_LANGUAGE = "ko"
 WIDTH = 100  # the scripts' line length (pyproject.toml's ruff setting)
 GALLERY = "auto_examples"
 TEXT_BLOCK = re.compile(r"^# ?%%.*\n((?:#.*\n)*)", re.M)

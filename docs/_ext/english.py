@@ -70,7 +70,7 @@ def english_description(
 
     def cut(match: re.Match[str]) -> str:
         text = HANGUL.split(match.group(2), maxsplit=1)[0].rstrip(" ,;:")
-        return f"{match.group(1)}{text}..." + '"'
+        return f'{match.group(1)}{text}..."'
 
     context["metatags"] = re.sub(
         r'(description" content=")([^"]*[\uac00-\ud7a3][^"]*)"', cut, context["metatags"]
