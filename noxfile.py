@@ -69,13 +69,13 @@ def linkcheck(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: optimizer steps, training throughput, docs build, Lighthouse (JSON, plots).
+    """Benchmarks: optimizer steps, throughput, sharded state, docs build, Lighthouse (JSON, plots).
 
     They write benchmarks/results/; `nox -s bench -- --smoke` only checks that they run.
     """
     install(session, "docs")
     install_debian_packages(session, "dataset-fashion-mnist", "chromium", "npm")
-    for script in ("step", "throughput", "docs_build"):
+    for script in ("step", "throughput", "sharded", "docs_build"):
         session.run("python", f"benchmarks/{script}.py", *session.posargs)
     quick = {"MYOPTIM_QUICK": "1"} if "--smoke" in session.posargs else {}
     session.run("python", "docs/build.py", env=quick)  # Lighthouse audits this tree's site

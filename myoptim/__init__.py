@@ -3,7 +3,7 @@
 Each optimizer matches its ``torch.optim`` counterpart (with ``foreach=False``) bit
 for bit; the docstrings say where the code departs from the textbook formula. The
 compiled fast path (``MyCompiledAdam``, ``Flattened(..., compile=True)``) agrees to
-rounding.
+rounding. ``Sharded`` splits the state across torch.distributed ranks.
 """
 
 from myoptim.adagrad import MyAdaGrad
@@ -16,6 +16,7 @@ from myoptim.flat import Flattened
 from myoptim.momentum import MySGDMomentum
 from myoptim.rmsprop import MyRMSProp
 from myoptim.sgd import MySGD
+from myoptim.sharded import Sharded
 
 __all__ = [
     "Flattened",
@@ -26,6 +27,7 @@ __all__ = [
     "MyRMSProp",
     "MySGD",
     "MySGDMomentum",
+    "Sharded",
     "TorchOptimizer",
     "compiler_missing",
 ]

@@ -105,8 +105,8 @@ class Flattened:
         first = self.params[0]
         if compile:
             require_compiler(first.device.type)  # before the parameters move into the buffer
-        size = sum(p.numel() for p in self.params)
-        self.buffer = torch.empty(size, dtype=first.dtype, device=first.device, requires_grad=True)
+        size = self._buffer_size(sum(p.numel() for p in self.params))
+        self.buffer = torch.zeros(size, dtype=first.dtype, device=first.device, requires_grad=True)
         self.buffer.grad = torch.zeros_like(self.buffer)
         with torch.no_grad():
             for p, data, grad in zip(
@@ -118,10 +118,20 @@ class Flattened:
                     grad.copy_(p.grad)
         # Before the parameters become views: if the optimizer refuses its arguments, the
         # model is as it was.
-        self.optimizer = optimizer([self.buffer], **hyperparameters)
+        self.optimizer = self._make_optimizer(optimizer, hyperparameters)
         self._compiled = compile
         self._warned = False  # about compiling again for a new hyperparameter value
         self._link(received=any(p.grad is not None for p in self.params))
+
+    def _buffer_size(self, numel: int) -> int:
+        """The buffer's length for parameters of ``numel`` elements in all."""
+        return numel
+
+    def _make_optimizer(
+        self, optimizer: type[MyOptimizer], hyperparameters: dict[str, Any]
+    ) -> MyOptimizer:
+        """The wrapped optimizer, made on the whole buffer."""
+        return optimizer([self.buffer], **hyperparameters)
 
     def _link(self, received: bool) -> None:
         """Make the parameters and their gradients views of the buffers; set up the update."""
@@ -170,7 +180,8 @@ class Flattened:
 
     def views(self, flat: torch.Tensor) -> list[torch.Tensor]:
         """Split a buffer-sized tensor (a state such as Adam's ``m``) into per-parameter views."""
-        pieces = torch.split(flat, [p.numel() for p in self.params])
+        sizes = [p.numel() for p in self.params]
+        pieces = torch.split(flat[: sum(sizes)], sizes)  # past the parameters: padding
         return [piece.view(p.shape) for piece, p in zip(pieces, self.params, strict=True)]
 
     def zero_grad(self) -> None:

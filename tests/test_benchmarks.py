@@ -54,6 +54,20 @@ def test_step_benchmark(tmp_path: Path, quick_env: dict[str, str]) -> None:
     assert (tmp_path / "step.png").read_bytes().startswith(PNG)
 
 
+def test_sharded_benchmark(tmp_path: Path, quick_env: dict[str, str]) -> None:
+    results = run("sharded", tmp_path, quick_env)
+    rows = {(r["world"], r["rank"], r["implementation"]): r for r in results["rows"]}
+    assert {world for world, _, _ in rows} == {1, 2}
+    adam = rows[1, 0, "torch.optim (Adam)"]["state_bytes"]
+    assert adam > 8 * 669_706  # m and v, and a step tensor per parameter
+    for rank in (0, 1):  # each rank keeps half of MyAdam's state
+        assert rows[2, rank, "Sharded(MyAdam)"]["state_bytes"] == 4 * 669_706
+        assert rows[2, rank, "torch.optim (Adam)"]["state_bytes"] == adam
+        assert rows[2, rank, "Sharded(MySGDMomentum)"]["state_bytes"] == 2 * 669_706
+        assert rows[2, rank, "Sharded(MySGD)"]["step_ms"] > 0
+    assert (tmp_path / "sharded.png").read_bytes().startswith(PNG)
+
+
 def test_throughput_benchmark(tmp_path: Path, quick_env: dict[str, str]) -> None:
     results = run("throughput", tmp_path, quick_env)
     loops = [r["loop"] for r in results["rows"]]

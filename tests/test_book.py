@@ -94,6 +94,15 @@ CHAPTER = {
         "3.8.4 요약",
         "3.8.5 연습문제",
     ],
+    "chapter/sharded": [
+        "3.9 여러 프로세스로 나누기",
+        "3.9.1 메모리는 어디에 쓰이는가",
+        "3.9.2 상태를 나눠 갖기",
+        "3.9.3 Sharded 구현",
+        "3.9.4 두 프로세스로 실행하기",
+        "3.9.5 요약",
+        "3.9.6 연습문제",
+    ],
 }
 
 # (label, title, the text of the line the source marks ==important==, if any), in book order.
@@ -128,6 +137,8 @@ INCLUDED = [
         "    def _worker",
         "    def load_state_dict",
     ),
+    ("chapter/sharded", myoptim.Sharded, "    def _buffer_size", "    def state_dict"),
+    ("chapter/sharded", myoptim.Sharded, "    def _agree", "    def __repr__"),
 ]
 
 # Outputs of the chapter's executed cells that state its claims.
@@ -149,6 +160,11 @@ OUTPUTS = {
     "chapter/torch-optimizer": [
         "TypeError: MyAdam is not an Optimizer",
         "TorchOptimizer(MyAdam) == torch.optim.Adam, every loss bit for bit: True",
+    ],
+    "chapter/sharded": [
+        "MyAdam         state: 8 bytes per parameter",
+        "rank 1: Sharded(MyAdam) state ",
+        "Sharded(MyAdam) == DDP + torch.optim.Adam, bit for bit: True",
     ],
 }
 
@@ -318,8 +334,10 @@ def test_chapter_shows_the_gallery_figures(book: Path) -> None:
         assert any(src.endswith(image) for src in sources), page
 
 
-OPTIMIZERS = [  # and Flattened
-    n for n in myoptim.__all__ if isinstance(getattr(myoptim, n), type) and n != "MyOptimizer"
+OPTIMIZERS = [  # and Flattened; Sharded needs processes of its own, not the gallery's
+    n
+    for n in myoptim.__all__
+    if isinstance(getattr(myoptim, n), type) and n not in {"MyOptimizer", "Sharded"}
 ]
 
 
@@ -331,6 +349,14 @@ def test_api_shows_the_examples_using_each_optimizer(book: Path, name: str) -> N
     gallery = rubric.find_next_sibling("div", class_="sphx-glr-thumbnails")
     assert gallery is not None
     assert gallery.select("div.sphx-glr-thumbcontainer")
+
+
+def test_api_shows_how_to_run_sharded(book: Path) -> None:
+    rubric = next(p for p in read(book, "api").select("p.rubric") if "Sharded" in p.get_text())
+    command = rubric.find_next_sibling("div", class_="highlight-console")
+    assert "torchrun --standalone --nproc-per-node 2 train_sharded.py" in command.get_text()
+    link = command.find_next_sibling("p").find("a")
+    assert link["href"] == "chapter/sharded.html#sharded-run"
 
 
 @pytest.mark.parametrize("page", CHAPTER)
