@@ -173,7 +173,7 @@ class Flattened:
                 "every new value of a hyperparameter does (0.1 s to seconds each). For a "
                 "schedule that changes it at every step, use compile=False, or MyCompiledAdam, "
                 "whose numbers enter the compiled loop as tensors",
-                stacklevel=3,
+                stacklevel=4,  # the caller of step()
             )
             self._warned = True
         self._compile()
@@ -204,10 +204,14 @@ class Flattened:
         assert self.buffer.grad is not None
         if self.buffer.grad._version == self._zeroed_version:
             return
+        self._apply_update(self.buffer, self.buffer.grad)
+
+    def _apply_update(self, data: torch.Tensor, grad: torch.Tensor) -> None:
+        """The optimizer's update of ``data``, compiled for its current hyperparameters."""
         if self._compiled and self.optimizer.hyperparameters() != self._compiled_for:
             self._recompile()
         with torch.no_grad():
-            self._update(self.buffer, self.buffer.grad)
+            self._update(data, grad)
 
     def _check_links(self) -> None:
         for i, (p, (data, grad)) in enumerate(zip(self.params, self._views, strict=True)):

@@ -145,9 +145,10 @@ class Sharded(Flattened):
     ) -> MyOptimizer:
         """The wrapped optimizer, made on this rank's shard of the buffer only."""
         length = self.buffer.numel() // self.world_size
-        self.shard = self.buffer.detach()[self.rank * length : (self.rank + 1) * length]
+        mine = slice(self.rank * length, (self.rank + 1) * length)
+        self.shard = self.buffer.detach()[mine]
         assert self.buffer.grad is not None
-        self._grad_shard = self.buffer.grad[self.rank * length : (self.rank + 1) * length]
+        self._grad_shard = self.buffer.grad[mine]
         return optimizer([self.shard], **hyperparameters)
 
     def step(self) -> None:
@@ -184,9 +185,8 @@ class Sharded(Flattened):
                     "so each runs forward, backward() and step() on its own batch"
                 )
             return
-        with torch.no_grad():
-            self._update(self.shard, self._grad_shard)
-            _all_gather(self.buffer.detach(), self.shard.clone(), group=self.group)
+        self._apply_update(self.shard, self._grad_shard)
+        _all_gather(self.buffer.detach(), self.shard.clone(), group=self.group)
 
     def state_dict(self) -> dict[str, Any]:
         """The wrapped optimizer's state for the whole buffer, gathered from every rank.
