@@ -70,6 +70,9 @@ nb_execution_mode = "cache"
 nb_execution_cache_path = str(ROOT / "docs/_build/.jupyter_cache" / _package_hash)
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True  # print the failing cell's traceback in the build log
+# A cell running this long has hung (a process waiting on another, say): the slowest page,
+# torch.compile and torchrun included, runs in about 10 s on 2 cores, so a machine 30 times
+# slower, or as busy, still builds.
 nb_execution_timeout = 300
 nb_merge_streams = True  # what a cell prints, in one box
 nb_output_stderr = "warn"  # a cell that writes to stderr (a warning) fails the build (-W)

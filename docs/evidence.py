@@ -4,6 +4,13 @@ A page makes a claim with ``{claim}`id``` (docs/_ext/claims.py); the build evalu
 on the JSON files the gallery examples wrote and fails when a claim no longer holds. ``results``
 names those files (gallery/plot_<name>.py writes <name>.json), ``figure`` the figure the
 sentence cites, ``says`` the claim in a few words, for the build's message.
+
+A claim on timings has ``measured``: the numbers it compares, as the page's note gives them
+when this machine's timings contradict the sentence. Such a claim fails only the reference
+build (``MYOPTIM_REFERENCE_BUILD=1``); on a reader's machine it gets the note instead. Its
+sentence should still hold on any machine that is not busy with something else: it compares
+the fastest of several measurements, with a wide margin (tests/test_claims.py scales every
+timing from 0.3 to 3 times and checks that only timing claims change).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ class Claim:
     figure: str
     says: str
     holds: Callable[[Results], bool]
+    measured: Callable[[Results], str] | None = None
 
 
 def sweep(r: Results) -> dict[str, dict[str, float]]:
@@ -51,6 +59,19 @@ def speed(r: Results, problem: str, name: str) -> float:
     if reason := r["optimizer_speed"].get("not_measured", {}).get(name):
         raise NotMeasured(f"{name}: {reason}")
     return r["optimizer_speed"]["ms_per_step"][problem][name]
+
+
+PROBLEMS = {"mlp": "MLP", "many_tensors": "1000 tensors"}  # as the figure's panels name them
+
+
+def speeds(problem: str, *names: str) -> Callable[[Results], str]:
+    """What a speed claim's note gives: the milliseconds of these implementations."""
+
+    def measured(r: Results) -> str:
+        times = ", ".join(f"{n} {speed(r, problem, n):.3g} ms" for n in names)
+        return f"{PROBLEMS[problem]}: {times} per step"
+
+    return measured
 
 
 def rises_every_epoch(values: list[float]) -> bool:
@@ -184,8 +205,12 @@ CLAIMS: dict[str, Claim] = {
     "adam-epoch-slower-than-sgd": Claim(
         FASHION,
         "fig-optimizer-choice",
-        "an Adam epoch takes longer than SGD's, by under half",
-        lambda r: seconds(r)["MySGD"] < seconds(r)["MyAdam"] < 1.5 * seconds(r)["MySGD"],
+        "an Adam epoch takes longer than SGD's, but under 4x as long",
+        lambda r: seconds(r)["MySGD"] < seconds(r)["MyAdam"] < 4 * seconds(r)["MySGD"],
+        lambda r: (
+            f"MySGD {seconds(r)['MySGD']:.2f} s, MyAdam {seconds(r)['MyAdam']:.2f} s "
+            f"(x{seconds(r)['MyAdam'] / seconds(r)['MySGD']:.2f}) in the fastest epoch"
+        ),
     ),
     "state-sizes": Claim(
         FASHION,
@@ -206,6 +231,9 @@ CLAIMS: dict[str, Claim] = {
             speed(r, "many_tensors", n) > 5 * speed(r, "mlp", n)
             for n in ("torch foreach", "torch fused")
         ),
+        lambda r: "; ".join(
+            speeds(p, "torch foreach", "torch fused")(r) for p in ("mlp", "many_tensors")
+        ),
     ),
     "flattened-beats-fused-on-many": Claim(
         SPEED,
@@ -215,15 +243,14 @@ CLAIMS: dict[str, Claim] = {
             speed(r, "many_tensors", "Flattened(MyAdam)")
             < min(speed(r, "many_tensors", n) for n in ("torch foreach", "torch fused"))
         ),
+        speeds("many_tensors", "Flattened(MyAdam)", "torch foreach", "torch fused"),
     ),
-    "fused-beats-flattened-on-mlp": Claim(
+    "flattened-gains-little-on-mlp": Claim(
         SPEED,
         "fig-optimizer-speed",
-        "on the MLP fused beats Flattened(MyAdam) and foreach",
-        lambda r: (
-            speed(r, "mlp", "torch fused")
-            < min(speed(r, "mlp", n) for n in ("Flattened(MyAdam)", "torch foreach"))
-        ),
+        "on the MLP Flattened(MyAdam) is not even 2x faster than MyAdam",
+        lambda r: speed(r, "mlp", "MyAdam") < 2 * speed(r, "mlp", "Flattened(MyAdam)"),
+        speeds("mlp", "MyAdam", "Flattened(MyAdam)"),
     ),
     "compiled-adam-slower": Claim(
         SPEED,
@@ -233,6 +260,7 @@ CLAIMS: dict[str, Claim] = {
             speed(r, "mlp", "Flattened(MyAdam, compile=True)")
             > speed(r, "mlp", "Flattened(MyAdam)")
         ),
+        speeds("mlp", "Flattened(MyAdam, compile=True)", "Flattened(MyAdam)"),
     ),
     "compiled-within-3x-bound": Claim(
         SPEED,
@@ -240,6 +268,10 @@ CLAIMS: dict[str, Claim] = {
         "Flattened(MyCompiledAdam) is within 3x of the bound",
         lambda r: (
             speed(r, "mlp", "Flattened(MyCompiledAdam)") < 3 * r["optimizer_speed"]["bound_ms"]
+        ),
+        lambda r: (
+            speeds("mlp", "Flattened(MyCompiledAdam)")(r)
+            + f"; memory bound {r['optimizer_speed']['bound_ms']:.3g} ms"
         ),
     ),
 }

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -91,19 +93,44 @@ def build_small(
     return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
 
 
+@contextlib.contextmanager
+def busy_cores() -> Iterator[dict[str, float]]:
+    """Every core kept busy by another process while the block runs, as on a reader's laptop
+    that is doing something else. Yields a record, filled in when the block ends: the cores,
+    the seconds the block took, and (where os.wait4 exists) the CPU seconds the load used."""
+    record: dict[str, float] = {"cores": os.cpu_count() or 1}
+    spin = [sys.executable, "-c", "while True: pass"]
+    load = [subprocess.Popen(spin) for _ in range(int(record["cores"]))]
+    start = time.monotonic()
+    try:
+        yield record
+    finally:
+        record["seconds"] = time.monotonic() - start
+        record["load_cpu_seconds"] = 0.0
+        for process in load:
+            process.kill()
+            if hasattr(os, "wait4"):
+                usage = os.wait4(process.pid, 0)[2]
+                record["load_cpu_seconds"] += usage.ru_utime + usage.ru_stime
+            process.wait()
+
+
 @pytest.fixture(scope="session")
 def project(tmp_path_factory: pytest.TempPathFactory, quick_env: dict[str, str]) -> Path:
-    """A copy of the project with both editions built (docs/build.py), gallery in quick mode.
+    """A copy of the project with both editions built (docs/build.py), gallery in quick mode,
+    while every core is kept busy: a loaded machine must not break the build.
 
-    The build's output is kept in docs/_build/build.log.
+    The build's output is kept in docs/_build/build.log, the load's record in load.json.
     """
     project = copy_project(tmp_path_factory.mktemp("project"))
-    result = subprocess.run(
-        [sys.executable, str(project / "docs" / "build.py")],
-        capture_output=True, text=True, env=quick_env, check=False,
-    )  # fmt: skip
+    with busy_cores() as load:
+        result = subprocess.run(
+            [sys.executable, str(project / "docs" / "build.py")],
+            capture_output=True, text=True, env=quick_env, check=False,
+        )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     (project / "docs" / "_build" / "build.log").write_text(result.stdout + result.stderr)
+    (project / "docs" / "_build" / "load.json").write_text(json.dumps(load))
     return project
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from check_links import SITE
+from claims import REFERENCE_VARIABLE
 from conftest import ROOT
 from web import COLAB_BRANCH
 
@@ -249,3 +250,14 @@ def test_readthedocs_builds_the_same_site() -> None:
     (build,) = [c for c in config["build"]["commands"] if "nox -s docs" in c]
     assert "--out $READTHEDOCS_OUTPUT/html" in build
     assert "PIP_" not in build  # pip's own settings stay; the noxfile adds torch's index
+
+
+def test_ci_and_the_hosted_builds_hold_timing_claims() -> None:
+    """The reader's build notes a timing its machine contradicts; CI's and the published
+    builds fail on it instead, so the published text cannot drift from its figures."""
+    (build,) = [s for s in steps("build") if "nox -s docs" in s.get("run", "")]
+    assert build["env"][REFERENCE_VARIABLE] == "1"
+    (rtd,) = [c for c in load(READTHEDOCS)["build"]["commands"] if "nox -s docs" in c]
+    assert rtd.startswith(f"{REFERENCE_VARIABLE}=1 ")
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert any(re.fullmatch(rf"{REFERENCE_VARIABLE}=1 python3 -m nox .*-s docs", c) for c in ci)
