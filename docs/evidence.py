@@ -209,7 +209,7 @@ CLAIMS: dict[str, Claim] = {
         lambda r: seconds(r)["MySGD"] < seconds(r)["MyAdam"] < 4 * seconds(r)["MySGD"],
         lambda r: (
             f"MySGD {seconds(r)['MySGD']:.2f} s, MyAdam {seconds(r)['MyAdam']:.2f} s "
-            f"(x{seconds(r)['MyAdam'] / seconds(r)['MySGD']:.2f}) in the fastest epoch"
+            f"(×{seconds(r)['MyAdam'] / seconds(r)['MySGD']:.2f}) in the fastest epoch"
         ),
     ),
     "state-sizes": Claim(
