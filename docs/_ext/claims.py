@@ -54,13 +54,14 @@ NOT_MEASURED = "not measured on this machine"
 NOTE_TITLE = {"ko": "이 빌드에서 잰 시간", "en": "Timings measured by this build"}
 NOTE_TEXT = {
     "ko": (
-        "이 페이지를 빌드한 컴퓨터에서 잰 시간은 위 문단의 비교와 맞지 않습니다. 문단은 기준 "
-        "빌드에서 잰 값으로 쓴 것이고, 시간은 컴퓨터와 그때의 부하에 따라 달라집니다. 이번에 잰 값:"
+        "이 페이지를 빌드한 컴퓨터에서 잰 시간은 위 문단의 비교와 맞지 않습니다. 위 문단은 "
+        "온라인에 공개된 판을 빌드할 때 잰 값을 바탕으로 쓴 것이고, 시간은 컴퓨터와 그때의 부하에 "
+        "따라 달라집니다. 이 빌드에서 잰 값:"
     ),
     "en": (
         "The times measured on the machine that built this page do not bear out the comparison "
-        "above. The paragraph was written from the reference build's numbers, and timings vary "
-        "with the machine and its load. What this build measured:"
+        "above. The paragraph was written from the numbers of the book's published build, and "
+        "timings vary with the machine and its load. What this build measured:"
     ),
 }
 
