@@ -236,7 +236,7 @@ MINI_PAGE = """
 ```{{figure}} race.png
 :name: fig-race
 
-The race.
+{caption}
 ```
 
 A scored higher than B {{claim}}`{claim}`.
@@ -253,13 +253,14 @@ def build_mini(
     quick: bool = False,
     reference: bool = False,
     language: str = "ko",
+    caption: str = "The race.",
 ):
     docs = tmp_path / "docs"
     (docs / "results").mkdir(parents=True, exist_ok=True)
     conf = MINI_CONF.format(ext=str(ROOT / "docs" / "_ext"), language=language)
     (docs / "conf.py").write_text(conf)
     (docs / "evidence.py").write_text(textwrap.dedent(MINI_EVIDENCE))
-    (docs / "index.md").write_text(MINI_PAGE.format(claim=claim))
+    (docs / "index.md").write_text(MINI_PAGE.format(claim=claim, caption=caption))
     (docs / "race.png").write_bytes((ROOT / "docs" / "_static" / "favicon.svg").read_bytes())
     (docs / "results" / "race.json").write_text(json.dumps(race))
     env = {**os.environ, "MYOPTIM_RESULTS": str(docs / "results")}
@@ -302,6 +303,15 @@ def test_a_contradicted_timing_is_a_note_on_a_readers_machine(
     assert note.select_one("li").get_text() == "a 3.0 s, b 2.0 s"
     assert note.find_previous_sibling("p").select_one("span.claim-noted.claim-a-faster-than-b")
     assert len(page(tmp_path).select(".claim-note")) == 1  # the deterministic claim holds
+
+
+def test_a_contradicted_timing_in_a_caption_is_noted_under_its_figure(tmp_path: Path) -> None:
+    caption = "A won by a second {claim}`a-faster-than-b`."
+    result = build_mini(tmp_path, FAIR | {"time": {"a": 3.0, "b": 2.0}}, caption=caption)
+    assert result.returncode == 0, result.stderr
+    notes = page(tmp_path).select(".claim-note")
+    assert len(notes) == 2
+    assert notes[0].find_previous_sibling().name == "figure"
 
 
 def test_the_reference_build_fails_on_a_contradicted_timing(tmp_path: Path) -> None:

@@ -240,18 +240,22 @@ def add_notes(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     if app.builder.format != "html" or judged is None or not judged.notes:
         return
     language = "en" if app.config.language == "en" else "ko"
-    paragraphs: dict[nodes.paragraph, list[str]] = {}
+    blocks: dict[nodes.Element, list[str]] = {}
     for claim in doctree.findall(nodes.inline):
         if "claim" not in claim["classes"]:
             continue
         key = next(c.removeprefix("claim-") for c in claim["classes"] if c.startswith("claim-"))
         if key in judged.notes:
             claim["classes"].append("claim-noted")
-            paragraph = claim.parent
-            while not isinstance(paragraph, nodes.paragraph):
-                paragraph = paragraph.parent
-            paragraphs.setdefault(paragraph, []).append(key)
-    for paragraph, keys in paragraphs.items():
+            # Under the claim's paragraph; a claim in a caption or a title, under its figure or
+            # table (the block that stands in the section).
+            block = claim.parent
+            while not isinstance(block, nodes.paragraph) and not isinstance(
+                block.parent, (nodes.Structural, nodes.document)
+            ):
+                block = block.parent
+            blocks.setdefault(block, []).append(key)
+    for block, keys in blocks.items():
         measured = nodes.bullet_list(
             "", *(nodes.list_item("", nodes.paragraph("", judged.notes[k])) for k in keys)
         )
@@ -262,7 +266,7 @@ def add_notes(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             measured,
             classes=["note", "claim-note"],
         )
-        paragraph.parent.insert(paragraph.parent.index(paragraph) + 1, note)
+        block.parent.insert(block.parent.index(block) + 1, note)
 
 
 def setup(app: Sphinx) -> dict[str, bool]:
