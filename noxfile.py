@@ -20,6 +20,9 @@ PYPROJECT = nox.project.load_toml("pyproject.toml")
 TORCH_INDEX = os.environ.get(
     "MYOPTIM_TORCH_INDEX", "https://download.pytorch.org/whl/cpu" if sys.platform == "linux" else ""
 )
+# The book's tools (Sphinx 9, myst-parser 5, the theme) need Python 3.11; the package alone
+# runs on 3.10 (pyproject.toml's requires-python, checked by mypy's python_version).
+BOOK_PYTHON = (3, 11)
 DEBIAN_PACKAGES = {  # what the sessions may install on Debian: a path or command, and without it
     "dataset-fashion-mnist": (
         "/usr/share/datasets/fashion-mnist",
@@ -94,12 +97,32 @@ def translations(session: nox.Session) -> None:
 
 def install(session: nox.Session, *groups: str) -> None:
     """Install the package and its dependency groups, torch from TORCH_INDEX if it answers."""
+    if "docs" in groups:
+        require_book_python(session)
     index = []
     if TORCH_INDEX and answers(TORCH_INDEX):
         index = ["--extra-index-url", TORCH_INDEX]
     elif TORCH_INDEX:  # offline, or behind a firewall: pip's retries would take minutes
         session.warn(f"{TORCH_INDEX} does not answer: torch comes from pip's other indexes")
     session.install(".", *nox.project.dependency_groups(PYPROJECT, *groups), *index)
+
+
+def require_book_python(session: nox.Session) -> None:
+    """Stop with what to do, rather than pip's "no matching distribution" for Sphinx, when the
+    session's Python is too old for the book."""
+    version = session.run_install(
+        "python", "-c", "import sys; print(*sys.version_info[:2])", silent=True
+    )
+    if not version:  # nothing runs: nox --no-install reuses an environment that was installed
+        return
+    found = tuple(int(part) for part in version.split())
+    if found < BOOK_PYTHON:
+        need, have = ".".join(map(str, BOOK_PYTHON)), ".".join(map(str, found))
+        session.error(
+            f"The book needs Python {need} or newer (Sphinx 9 does), and this session's "
+            f"Python is {have}. Run nox with a newer one: pipx install --python python{need} "
+            f"nox, or nox --force-python {need}. The package alone runs on {have} (pip install .)."
+        )
 
 
 @functools.cache

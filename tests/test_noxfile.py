@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
 import sys
 import time
 from http.server import BaseHTTPRequestHandler
+from importlib.metadata import metadata
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 import nox
 import pytest
 from conftest import ROOT, Quiet, closed_port, serving
+from packaging.specifiers import SpecifierSet
 
 CPU_WHEELS = "https://download.pytorch.org/whl/cpu"
 
@@ -33,6 +36,19 @@ class Session:
 
     def log(self, message: str) -> None:
         pass
+
+    def run_install(self, *arguments: str, silent: bool = False) -> str:
+        assert arguments[0] == "python"
+        return subprocess.run(
+            [sys.executable, *arguments[1:]], capture_output=True, text=True, check=True
+        ).stdout
+
+    def error(self, message: str) -> None:
+        raise SessionError(message)
+
+
+class SessionError(Exception):
+    pass
 
 
 def load_noxfile(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
@@ -188,3 +204,29 @@ def test_debian_is_told_from_its_os_release(
     if release is not None:
         path.write_text(release, encoding="utf-8")
     assert noxfile.is_debian(path) is debian
+
+
+def test_the_book_on_a_python_too_old_for_it_says_what_to_run(
+    noxfile: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a Python older than Sphinx 9 allows, the book's sessions stop before pip, saying how
+    to get a newer one; the package alone installs there."""
+    monkeypatch.setattr(noxfile, "answers", lambda url: False)
+    monkeypatch.setattr(
+        noxfile, "BOOK_PYTHON", (sys.version_info.major, sys.version_info.minor + 1)
+    )
+    with pytest.raises(SessionError, match=r"needs Python 3\.\d+ or newer.*--force-python"):
+        noxfile.install(Session(), "docs")
+    session = Session()
+    noxfile.install(session, "test")
+    assert session.installed
+
+
+def test_the_book_python_is_what_its_tools_require(noxfile: ModuleType) -> None:
+    need = ".".join(map(str, noxfile.BOOK_PYTHON))
+    older = f"{noxfile.BOOK_PYTHON[0]}.{noxfile.BOOK_PYTHON[1] - 1}"
+    required = [
+        SpecifierSet(metadata(tool)["Requires-Python"]) for tool in ("sphinx", "myst-parser")
+    ]
+    assert all(need in spec for spec in required)
+    assert not all(older in spec for spec in required)  # the constant is not needlessly high
