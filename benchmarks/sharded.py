@@ -4,7 +4,7 @@
 
 On the chapter's MLP (784-512-512-10: 0.67 M parameters), each world size starts that many
 gloo processes on this machine (loopback) and trains with DistributedDataParallel, once with
-``Sharded`` around each myoptim optimizer (section 3.9) and once with the torch.optim
+``Sharded`` around each myoptim optimizer (docs/chapter/sharded.md) and once with the torch.optim
 counterpart (``foreach=False``), which keeps the whole state on every rank. For each rank it
 reports the bytes of the optimizer's state and the median time of ``optimizer.step()``
 (after a barrier, so a rank does not time its wait for the others' backward pass). Each

@@ -5,8 +5,8 @@
 For every optimizer of the chapter, on two sets of parameters of the same total size —
 the chapter's MLP (784-512-512-10: 0.67 M parameters in 6 tensors) and 1000 tensors of 670
 — it times ``step()`` of myoptim's class, of myoptim's class behind ``Flattened`` (the fast
-path, section 3.7), compiled into one loop over the buffer (``compile=True``; for Adam,
-``MyCompiledAdam``, section 3.7.3; Adam compiled as written is timed too), and of its
+path, docs/chapter/fast-path.md), compiled into one loop over the buffer
+(``compile=True``; for Adam, ``MyCompiledAdam``; Adam compiled as written is timed too), and of its
 torch.optim counterpart with ``foreach=False`` (the for-loop myoptim follows),
 ``foreach=True`` and, where torch has one, ``fused=True``. It reports the median time per
 step, the ratio to torch's for-loop, and the memory one step allocates

@@ -2,7 +2,8 @@
 
     python benchmarks/throughput.py [--smoke] [--epochs N] [--out DIR]
 
-Section 3.6 trains the MLP (784-512-512-10, MyAdam, lr 1e-3, batch 64) with torchvision's
+The Fashion-MNIST page (docs/chapter/fashion-mnist.md) trains the MLP (784-512-512-10, MyAdam,
+lr 1e-3, batch 64) with torchvision's
 ``DataLoader`` and ``ToTensor``, which turn every image from a PIL image into a tensor in
 Python, every epoch. The gallery loads the data once as two tensors and slices shuffled
 batches out of them. This measures both on the same model from the same initial weights:

@@ -48,7 +48,7 @@ extensions = [
     "listing",
     "first_use",
     "web",
-    "anchors",
+    "sections",
     "english",
     "downloads",
 ]
@@ -56,6 +56,11 @@ extensions = [
 exclude_patterns = ["_build", "_templates", "auto_examples/*.ipynb"]
 nitpicky = True
 numfig = True
+# Sections are numbered by the chapter's toctree (sections.py adds the chapter's number); figures
+# and boxes are numbered through the book, so that a section's number is the only one that moves.
+book_chapter = 3
+numfig_secnum_depth = 0
+html_secnumber_suffix = " "
 # Types from torch and the standard library have no local inventory to link to (offline).
 nitpick_ignore_regex = [("py:class", r"(torch|collections\.abc|abc|pathlib)\..*|Tensor|Any")]
 

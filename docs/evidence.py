@@ -87,7 +87,7 @@ FASHION = ("fashion_mnist",)
 SPEED = ("optimizer_speed",)
 
 CLAIMS: dict[str, Claim] = {
-    # 3.5.1, the sweep (Figure 2)
+    # adam-principle: the sweep (fig-lr-sensitivity)
     "adam-wider-than-sgd": Claim(
         LR,
         "fig-lr-sensitivity",
@@ -121,7 +121,7 @@ CLAIMS: dict[str, Claim] = {
         "Adam reaches the lowest test loss of the sweep",
         lambda r: sweep(r)["MyAdam"]["best_loss"] == min(s["best_loss"] for s in sweep(r).values()),
     ),
-    # 3.6.3, one learning rate for all (Figure 3)
+    # fashion-mnist-comparison: one learning rate for all (fig-optimizer-comparison)
     "sgd-slowest": Claim(
         FASHION,
         "fig-optimizer-comparison",
@@ -171,7 +171,7 @@ CLAIMS: dict[str, Claim] = {
             > 0
         ),
     ),
-    # 3.6.4, each at its best learning rate (Figure 5)
+    # fashion-mnist-choosing: each at its best learning rate (fig-optimizer-choice)
     "best-lr-from-the-sweep": Claim(
         LR + FASHION,
         "fig-optimizer-choice",
@@ -222,7 +222,7 @@ CLAIMS: dict[str, Claim] = {
             and math.isclose(state(r)["MyAdam"], 2 * state(r)["MySGDMomentum"])
         ),
     ),
-    # 3.7.4, the speed of one Adam step (Figure 4)
+    # fast-path-measurements: the speed of one Adam step (fig-optimizer-speed)
     "foreach-fused-grow-with-tensors": Claim(
         SPEED,
         "fig-optimizer-speed",

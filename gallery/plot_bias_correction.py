@@ -2,7 +2,8 @@
 Adam의 bias correction
 ==============================================================================
 
-:doc:`3.5절 <../chapter/adam>`\\ (3.5.3과 3.5.5.2)의 내용을 그림으로 확인합니다. 그래디언트가 늘
+:ref:`Adam 절 <adam>`\\ (:numref:`%s <adam-bias-correction>`\\ 과
+:numref:`%s <adam-bias-correction-at-work>`)의 내용을 그림으로 확인합니다. 그래디언트가 늘
 1인 파라미터 하나를 :class:`~myoptim.MyAdam`\\ 으로 업데이트하면서, 옵티마이저의 상태에 저장된
 first moment :math:`m_t`\\ 와 second moment :math:`v_t`\\ 를 스텝마다 읽습니다. 0에서 시작한 두
 이동 평균은 처음에 0 쪽으로 치우쳐 있고, :math:`1 - \\beta^t`\\ 로 나누면 참값 1을 회복합니다."""
@@ -45,7 +46,8 @@ for _ in range(STEPS):
 # ------------
 # :math:`t = 1`\ 에서 :math:`m_1 = (1-\beta_1) g = 0.1` 이고, :math:`1 - \beta_1 = 0.1`\ 로
 # 나누면 :math:`\hat m_1 = 1` 입니다. 그래디언트가 늘 1이면 :math:`m_t`\ 가 곧
-# :math:`1 - \beta_1^t` 이므로, 아래 ``m`` 열은 3.5.5.2절의 0.1, 0.651, 0.99997과 같습니다.
+# :math:`1 - \beta_1^t` 이므로, 아래 ``m`` 열은
+# :numref:`%s <adam-bias-correction-at-work>`\ 절의 0.1, 0.651, 0.99997과 같습니다.
 # :math:`\beta_2 = 0.999` 인 second moment는 훨씬 천천히 1에 다가가므로, 보정이 수천 스텝
 # 동안 중요합니다.
 

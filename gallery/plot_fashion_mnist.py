@@ -2,7 +2,7 @@
 Fashion-MNIST에서 다섯 옵티마이저 비교
 ==============================================================================
 
-:doc:`3.6절 <../chapter/fashion-mnist>`\\ 의 실험입니다. 같은 신경망(784-512-512-10, ReLU)을 같은
+:ref:`Fashion-MNIST 절 <fashion-mnist>`\\ 의 실험입니다. 같은 신경망(784-512-512-10, ReLU)을 같은
 초기 가중치에서 출발해 :class:`~myoptim.MySGD`, :class:`~myoptim.MySGDMomentum`,
 :class:`~myoptim.MyAdam`, :class:`~myoptim.MyAdaGrad`, :class:`~myoptim.MyRMSProp`\\ 으로 각각
 학습시키고, 에포크마다 훈련 손실과 테스트 정확도를 기록합니다. 설정은 장과 같습니다: 배치 크기 64,
@@ -22,7 +22,8 @@ Fashion-MNIST에서 다섯 옵티마이저 비교
 #
 # 데이터: 한 번만 텐서로 읽기
 # ----------------------------
-# 장의 코드(3.6.2)는 ``DataLoader``\ 와 ``ToTensor``\ 로 데이터를 읽습니다.
+# 장의 코드(:numref:`%s <fashion-mnist-training-code>`)는
+# ``DataLoader``\ 와 ``ToTensor``\ 로 데이터를 읽습니다.
 #
 # .. code-block:: python
 #
@@ -56,7 +57,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from myoptim import MyAdaGrad, MyAdam, MyRMSProp, MySGD, MySGDMomentum
+from myoptim import CHAPTER
 from myoptim.datasets import load_fashion_mnist
 
 # MYOPTIM_QUICK=1 shrinks every example to a few seconds (the test suite uses it).
@@ -78,7 +79,8 @@ print(f"train: {tuple(x_train.shape)}, test: {tuple(x_test.shape)}")
 #
 # 모델
 # ----
-# 장의 ``NeuralNetwork`` (3.6.2)입니다. 모델을 하나 만들어 그 가중치를 복사해 두고,
+# 장의 ``NeuralNetwork`` (:numref:`%s <fashion-mnist-training-code>`)입니다.
+# 모델을 하나 만들어 그 가중치를 복사해 두고,
 # 옵티마이저마다 같은 가중치에서 출발합니다.
 
 
@@ -168,13 +170,9 @@ def train(make_optimizer, lr):
     }
 
 
-OPTIMIZERS = {
-    "MySGD": lambda params, lr: MySGD(params, lr=lr),
-    "MySGDMomentum": lambda params, lr: MySGDMomentum(params, lr=lr, momentum=0.9),
-    "MyAdam": lambda params, lr: MyAdam(params, lr=lr),
-    "MyAdaGrad": lambda params, lr: MyAdaGrad(params, lr=lr),
-    "MyRMSProp": lambda params, lr: MyRMSProp(params, lr=lr),
-}
+# Every optimizer of the chapter, in its order: myoptim.CHAPTER lists them, and each entry
+# makes its optimizer for the parameters and learning rate it is given.
+OPTIMIZERS = {rule.name: rule.make for rule in CHAPTER}
 
 # %%
 # 먼저 장의 설정대로, 모든 옵티마이저가 같은 학습률 :math:`10^{-3}`\ 을 씁니다.
@@ -190,7 +188,8 @@ for name, result in same_lr.items():
 #
 # 학습 곡선
 # ---------
-# 3.6.3절에 실린 그림입니다. 왼쪽은 에포크마다의 평균 훈련 손실, 오른쪽은 테스트 정확도입니다.
+# :numref:`%s <fashion-mnist-comparison>`\ 절에 실린 그림입니다.
+# 왼쪽은 에포크마다의 평균 훈련 손실, 오른쪽은 테스트 정확도입니다.
 
 fig, (ax_loss, ax_accuracy) = plt.subplots(1, 2, figsize=(10, 4))
 epochs = range(1, EPOCHS + 1)
@@ -215,13 +214,7 @@ plt.show()
 # 낮았던 학습률이 아래 ``BEST_LR`` 입니다. 책의 빌드는 이 값이 탐색 결과와 같은지 확인합니다.
 # 학습률이 :math:`10^{-3}` 인 옵티마이저는 위의 결과를 그대로 씁니다.
 
-BEST_LR = {
-    "MySGD": 10**-1.5,
-    "MySGDMomentum": 10**-1.5,
-    "MyAdam": 10**-2.5,
-    "MyAdaGrad": 10**-1.5,
-    "MyRMSProp": 10**-4.0,
-}
+BEST_LR = {rule.name: rule.best_lr for rule in CHAPTER}
 best_lr = {
     name: same_lr[name] if lr == LEARNING_RATE else train(OPTIMIZERS[name], lr)
     for name, lr in BEST_LR.items()
@@ -235,7 +228,8 @@ for name, result in best_lr.items():
 #
 # 무엇을 고를까: 정확도, 시간, 메모리
 # -----------------------------------
-# 3.6.4절에 실린 그림입니다. 왼쪽은 마지막 에포크의 테스트 정확도를 두 설정으로, 가운데는
+# :numref:`%s <fashion-mnist-choosing>`\ 절에 실린 그림입니다.
+# 왼쪽은 마지막 에포크의 테스트 정확도를 두 설정으로, 가운데는
 # 학습률 :math:`10^{-3}`\ 에서 열 에포크 중 가장 빠른 에포크의 학습 시간, 오른쪽은 옵티마이저가
 # 파라미터 0.67 M개에 대해 저장하는 상태의 크기입니다. 다른 프로그램이 컴퓨터를 함께 쓰면
 # 에포크가 느려질 뿐이므로, 가장 빠른 에포크가 학습 자체의 비용에 가장 가깝습니다. 그래도

@@ -2,7 +2,7 @@
 학습률 스케줄: TorchOptimizer와 torch.optim.lr_scheduler
 ==============================================================================
 
-:doc:`3.8절 <../chapter/torch-optimizer>`\\ 의 예제입니다. 이 장의
+:ref:`TorchOptimizer 절 <torch-optimizer>`\\ 의 예제입니다. 이 장의
 :class:`~myoptim.MySGDMomentum`\\ 을 :class:`~myoptim.TorchOptimizer`\\ 로 감싸면
 ``torch.optim.lr_scheduler``\\ 의 스케줄러를 그대로 붙일 수 있습니다. 작은 신경망을 네 가지
 학습률 스케줄로 학습하면서 스텝마다 학습률과 손실을 기록하고, 같은 학습을

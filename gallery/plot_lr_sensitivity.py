@@ -2,7 +2,7 @@
 학습률에 얼마나 민감한가
 ==============================================================================
 
-:doc:`3.5.1절 <../chapter/adam>`\\ 은 Adam이 적응적 학습률 덕분에 하이퍼파라미터 튜닝에 덜
+:ref:`Adam의 원리 절 <adam-principle>`\\ 은 Adam이 적응적 학습률 덕분에 하이퍼파라미터 튜닝에 덜
 민감하다고 말합니다. 이 예제는 그 주장을 직접 재 봅니다. 같은 신경망을 같은 초기 가중치에서 출발해,
 다섯 옵티마이저 각각을 로그 눈금으로 고른 여러 학습률로 짧게 학습시키고, 학습이 끝난 뒤의 테스트
 손실을 비교합니다.
@@ -30,7 +30,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from myoptim import MyAdaGrad, MyAdam, MyRMSProp, MySGD, MySGDMomentum
+from myoptim import CHAPTER
 from myoptim.datasets import load_fashion_mnist
 
 # MYOPTIM_QUICK=1 shrinks every example to a few seconds (the test suite uses it).
@@ -80,13 +80,9 @@ def test_loss_after_training(make_optimizer, lr):
     return loss if math.isfinite(loss) else math.inf
 
 
-OPTIMIZERS = {
-    "MySGD": lambda params, lr: MySGD(params, lr=lr),
-    "MySGDMomentum": lambda params, lr: MySGDMomentum(params, lr=lr, momentum=0.9),
-    "MyAdam": lambda params, lr: MyAdam(params, lr=lr),
-    "MyAdaGrad": lambda params, lr: MyAdaGrad(params, lr=lr),
-    "MyRMSProp": lambda params, lr: MyRMSProp(params, lr=lr),
-}
+# Every optimizer of the chapter, in its order: myoptim.CHAPTER lists them, and each entry
+# makes its optimizer for the parameters and learning rate it is given.
+OPTIMIZERS = {rule.name: rule.make for rule in CHAPTER}
 losses = {
     name: [test_loss_after_training(make, lr) for lr in LEARNING_RATES]
     for name, make in OPTIMIZERS.items()

@@ -2,13 +2,14 @@
 옵티마이저 한 스텝의 비용: for-loop, foreach, fused, 평탄화, 컴파일
 ==============================================================================
 
-:doc:`3.7절 <../chapter/fast-path>`\\ 의 측정을 작게 재현합니다. 같은 Adam 업데이트를 일곱 가지로
+:ref:`빠른 경로 절 <fast-path>`\\ 의 측정을 작게 재현합니다. 같은 Adam 업데이트를 일곱 가지로
 구현해 ``step()`` 한 번에 걸리는 시간을 잽니다. 이 책의 :class:`~myoptim.MyAdam`, 모든 파라미터를
 버퍼 하나에 모은 :class:`~myoptim.Flattened` (``MyAdam``), 그 스텝을 ``torch.compile``\\ 로
 컴파일한 두 가지 (``MyAdam``\\ 을 그대로 컴파일한 것과 :class:`~myoptim.MyCompiledAdam`), 그리고
 ``torch.optim.Adam``\\ 의 세 구현(``foreach=False``, ``foreach=True``, ``fused=True``)입니다.
-파라미터는 3.6절의 MLP처럼 큰 텐서 몇 개인 경우와, 같은 수의 원소가 작은 텐서 여러 개로 나뉜 경우
-두 가지입니다. 전체 측정은 ``nox -s bench``\\ 로 실행하는 ``benchmarks/step.py``\\ 가 합니다."""
+파라미터는 :numref:`%s <fashion-mnist>`\\ 절의 MLP처럼 큰 텐서 몇 개인 경우와,
+같은 수의 원소가 작은 텐서 여러 개로 나뉜 경우 두 가지입니다. 전체 측정은
+``nox -s bench``\\ 로 실행하는 ``benchmarks/step.py``\\ 가 합니다."""
 
 # %%
 # .. _plot-optimizer-speed-setup:

@@ -3,13 +3,15 @@
 Each optimizer matches its ``torch.optim`` counterpart (with ``foreach=False``) bit
 for bit; the docstrings say where the code departs from the textbook formula. The
 compiled fast path (``MyCompiledAdam``, ``Flattened(..., compile=True)``) agrees to
-rounding. ``Sharded`` splits the state across torch.distributed ranks.
+rounding. ``Sharded`` splits the state across torch.distributed ranks. ``CHAPTER`` lists
+the chapter's optimizers in order, with what the book and the tests need of each.
 """
 
 from myoptim.adagrad import MyAdaGrad
 from myoptim.adam import MyAdam
 from myoptim.base import MyOptimizer
 from myoptim.bridge import TorchOptimizer
+from myoptim.chapter import CHAPTER, Rule
 from myoptim.compiled_adam import MyCompiledAdam
 from myoptim.compiler import compiler_missing
 from myoptim.flat import Flattened
@@ -19,6 +21,7 @@ from myoptim.sgd import MySGD
 from myoptim.sharded import Sharded
 
 __all__ = [
+    "CHAPTER",
     "Flattened",
     "MyAdaGrad",
     "MyAdam",
@@ -27,6 +30,7 @@ __all__ = [
     "MyRMSProp",
     "MySGD",
     "MySGDMomentum",
+    "Rule",
     "Sharded",
     "TorchOptimizer",
     "compiler_missing",

@@ -1,4 +1,4 @@
-"""AdaGrad (named in section 3.6.3)."""
+"""AdaGrad (named in docs/chapter/fashion-mnist.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Adam (section 3.5)."""
+"""Adam (docs/chapter/adam.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The base class every optimizer of the chapter builds on (section 3.2)."""
+"""The base class every optimizer of the chapter builds on (docs/chapter/base-class.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Any myoptim rule as a torch.optim.Optimizer, for schedulers and the rest (section 3.8)."""
+"""Any myoptim rule as a torch.optim.Optimizer, for schedulers and the rest.
+
+The chapter builds it in docs/chapter/torch-optimizer.md.
+"""
 
 from __future__ import annotations
 

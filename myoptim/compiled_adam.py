@@ -1,4 +1,4 @@
-"""Adam in one compiled pass over memory (section 3.7.3)."""
+"""Adam in one compiled pass over memory (docs/chapter/fast-path.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Whether ``torch.compile`` can compile on this machine's CPU (section 3.7.3).
+"""Whether ``torch.compile`` can compile on this machine's CPU (docs/chapter/fast-path.md).
 
 On the CPU, ``torch.compile`` writes C++ and builds it with the machine's C++ compiler,
 against Python's headers. Without them it fails at the first compiled call, deep inside

@@ -1,4 +1,7 @@
-"""The fast path: any optimizer of the chapter, on all parameters at once (section 3.7)."""
+"""The fast path: any optimizer of the chapter, on all parameters at once.
+
+The chapter builds it in docs/chapter/fast-path.md.
+"""
 
 from __future__ import annotations
 
@@ -51,12 +54,12 @@ class Flattened:
             frozen or unfrozen (``requires_grad_()``), rather than move a frozen one on its
             momentum or never train an unfrozen one; make a new ``Flattened`` then.
         compile: compile the optimizer's update with ``torch.compile``, which fuses its
-            operations into one loop over the buffer (section 3.7.3). The first steps
-            compile, which takes seconds and, on the CPU, a C++ compiler (without one, the
-            constructor raises an error that says what to install:
+            operations into one loop over the buffer (see the chapter's section on compiling the
+            step). The first steps compile, which takes seconds and, on the CPU, a C++ compiler
+            (without one, the constructor raises an error that says what to install:
             :func:`~myoptim.compiler_missing`). The hyperparameters are compiled in as
-            constants: a new value (``optimizer.lr = ...``) compiles the update again, 0.1 s
-            to seconds, with a warning the first time. Default ``False``. For Adam, use
+            constants: a new value (``optimizer.lr = ...``) compiles the update again, 0.1 s to
+            seconds, with a warning the first time. Default ``False``. For Adam, use
             :class:`~myoptim.MyCompiledAdam` without ``compile`` instead: compiled as
             written, ``MyAdam`` is slower than not compiled.
         **hyperparameters: passed to ``optimizer``, e.g. ``lr=1e-3``; the optimizer's

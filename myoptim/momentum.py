@@ -1,4 +1,4 @@
-"""Stochastic gradient descent with momentum (section 3.4)."""
+"""Stochastic gradient descent with momentum (docs/chapter/momentum.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""RMSProp (named in section 3.6.3)."""
+"""RMSProp (named in docs/chapter/fashion-mnist.md)."""
 
 from __future__ import annotations
 

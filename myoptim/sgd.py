@@ -1,4 +1,4 @@
-"""Stochastic gradient descent (section 3.3)."""
+"""Stochastic gradient descent (docs/chapter/sgd.md)."""
 
 from __future__ import annotations
 

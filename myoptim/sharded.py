@@ -1,4 +1,7 @@
-"""Beyond one process: the optimizer's state split across torch.distributed ranks (section 3.9)."""
+"""Beyond one process: the optimizer's state split across torch.distributed ranks.
+
+The chapter builds it in docs/chapter/sharded.md.
+"""
 
 from __future__ import annotations
 

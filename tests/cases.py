@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import torch
 
-from myoptim import MyAdaGrad, MyAdam, MyOptimizer, MyRMSProp, MySGD, MySGDMomentum
+from myoptim import CHAPTER, MyOptimizer, Rule
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class Case:
     kwargs: dict[str, Any]
     torch_optimizer: type[torch.optim.Optimizer]
     torch_kwargs: dict[str, Any]
-    state_names: dict[str, str] = field(default_factory=dict)  # ours -> torch's
+    state_names: Mapping[str, str] = field(default_factory=dict)  # ours -> torch's
 
     def make(self, params: list[torch.Tensor]) -> MyOptimizer:
         return self.optimizer(params, **self.kwargs)
@@ -27,45 +28,19 @@ class Case:
         return self.torch_optimizer(params, foreach=False, **self.torch_kwargs)
 
 
-MOMENTUM = {"velocity": "momentum_buffer"}
-ADAM = {"m": "exp_avg", "v": "exp_avg_sq", "t": "step"}
+def case_id(rule: Rule, index: int) -> str:
+    """``adam`` for a rule's first setting, ``adam-2`` for its second, ..."""
+    short = rule.name.removeprefix("My").lower()
+    return short if index == 0 else f"{short}-{index + 1}"
+
+
+# Every optimizer of the chapter (myoptim.CHAPTER) in each of its settings.
 TABLE = {
-    "sgd": Case(MySGD, {"lr": 1e-3}, torch.optim.SGD, {"lr": 1e-3}),
-    "sgd-lr0.1": Case(MySGD, {"lr": 0.1}, torch.optim.SGD, {"lr": 0.1}),
-    "momentum": Case(
-        MySGDMomentum, {"lr": 1e-3}, torch.optim.SGD, {"lr": 1e-3, "momentum": 0.9}, MOMENTUM
-    ),
-    "momentum-0.5-lr0.05": Case(
-        MySGDMomentum,
-        {"lr": 0.05, "momentum": 0.5},
-        torch.optim.SGD,
-        {"lr": 0.05, "momentum": 0.5},
-        MOMENTUM,
-    ),
-    "adam": Case(MyAdam, {}, torch.optim.Adam, {}, ADAM),
-    "adam-custom": Case(
-        MyAdam,
-        {"lr": 0.02, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6},
-        torch.optim.Adam,
-        {"lr": 0.02, "betas": (0.8, 0.99), "eps": 1e-6},
-        ADAM,
-    ),
-    "adagrad": Case(MyAdaGrad, {}, torch.optim.Adagrad, {}, {"r": "sum"}),
-    "adagrad-custom": Case(
-        MyAdaGrad,
-        {"lr": 0.1, "eps": 1e-6},
-        torch.optim.Adagrad,
-        {"lr": 0.1, "eps": 1e-6},
-        {"r": "sum"},
-    ),
-    "rmsprop": Case(MyRMSProp, {}, torch.optim.RMSprop, {}, {"r": "square_avg"}),
-    "rmsprop-custom": Case(
-        MyRMSProp,
-        {"lr": 1e-3, "alpha": 0.9, "eps": 1e-6},
-        torch.optim.RMSprop,
-        {"lr": 1e-3, "alpha": 0.9, "eps": 1e-6},
-        {"r": "square_avg"},
-    ),
+    case_id(rule, i): Case(
+        rule.optimizer, kwargs, rule.twin, rule.twin_kwargs(**kwargs), rule.state_names
+    )
+    for rule in CHAPTER
+    for i, kwargs in enumerate(rule.settings)
 }
 CASES = [pytest.param(case, id=name) for name, case in TABLE.items()]
 CLASSES = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import doctest
+import importlib
 import math
 
 import pytest
@@ -15,7 +16,7 @@ from myoptim import MyAdam, MyOptimizer, MySGD, MySGDMomentum
 
 
 def polynomial_loss(coefficients: torch.Tensor) -> torch.Tensor:
-    """Section 3.1.2's problem, rescaled to x in [-1, 1]: fit sin(pi x) by a cubic."""
+    """The overview's problem, rescaled to x in [-1, 1]: fit sin(pi x) by a cubic."""
     x = torch.linspace(-1, 1, 2000, dtype=coefficients.dtype)
     y_pred = sum(c * x**k for k, c in enumerate(coefficients))
     return (y_pred - torch.sin(math.pi * x)).pow(2).mean()
@@ -73,8 +74,12 @@ def test_the_base_class_is_abstract() -> None:
 
 @pytest.mark.parametrize("name", myoptim.__all__)
 def test_docstring_example_runs(name: str) -> None:
-    """Every public class shows a short example, and the example's output is true."""
-    docstrings = doctest.DocTestFinder(recurse=False).find(getattr(myoptim, name), name)
+    """Every public class shows a short example, and the example's output is true. A table
+    (``CHAPTER``) shows it in the docstring of the module of its name."""
+    obj = getattr(myoptim, name)
+    if not callable(obj):
+        obj = importlib.import_module(f"myoptim.{name.lower()}")
+    docstrings = doctest.DocTestFinder(recurse=False).find(obj, name)
     assert any(d.examples for d in docstrings), f"{name}'s docstring has no example"
     runner = doctest.DocTestRunner()
     for docstring in docstrings:
@@ -83,7 +88,7 @@ def test_docstring_example_runs(name: str) -> None:
 
 
 def goodfellow_momentum(theta: torch.Tensor, lrs: list[float], alpha: float) -> torch.Tensor:
-    """Algorithm 8.2 as written in section 3.4.2: v <- alpha*v - eps*g; theta <- theta + v."""
+    """Algorithm 8.2 as the momentum page's box writes it: v <- alpha*v - eps*g; theta += v."""
     theta = theta.clone().requires_grad_()
     v = torch.zeros_like(theta)
     for lr in lrs:
@@ -128,7 +133,7 @@ def test_momentum_forms_differ_when_lr_changes() -> None:
 
 
 def textbook_adam(params: list[torch.Tensor], stream, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    """Section 3.5.5's code: bias-corrected m_hat and v_hat as full tensors."""
+    """The Adam page's code: bias-corrected m_hat and v_hat as full tensors."""
     state = [(torch.zeros_like(p), torch.zeros_like(p), [0]) for p in params]
     with torch.no_grad():
         for grads in stream:

@@ -12,116 +12,20 @@ from bs4 import BeautifulSoup
 from check_links import broken_internal_links
 from check_links import pages as all_pages
 from listing import source_at_teaching_size
+from sections import chapter_pages
 
 import myoptim
 
 EXAMPLES = sorted(p.stem for p in Path(__file__).parents[1].glob("gallery/plot_*.py"))
 
-# The source chapter's headings, page by page, in order.
-CHAPTER = {
-    "chapter/overview": [
-        "3.1 옵티마이저 개요",
-        "3.1.1 옵티마이저의 역할과 필요성",
-        "3.1.2 옵티마이저 없는 코드와 사용 코드 비교",
-        "3.1.3 주요 옵티마이저 종류",
-        "3.1.4 요약",
-        "3.1.5 연습문제",
-    ],
-    "chapter/base-class": [
-        "3.2 MyOptimizer 베이스 클래스 구현",
-        "3.2.1 추상 베이스 클래스 설계",
-        "3.2.2 __init__ 메서드",
-        "3.2.3 zero_grad() 메서드",
-        "3.2.4 step() 메서드와 @torch.no_grad() 데코레이터",
-        "3.2.5 _update_param() 추상 메서드",
-        "3.2.6 저장과 재개, 그리고 출력",
-        "3.2.7 요약",
-        "3.2.8 연습문제",
-    ],
-    "chapter/sgd": [
-        "3.3 MySGD 구현",
-        "3.3.1 SGD의 원리",
-        "3.3.2 MySGD 클래스 구현",
-        "3.3.3 MySGD 사용 예시",
-        "3.3.4 요약",
-        "3.3.5 연습문제",
-    ],
-    "chapter/momentum": [
-        "3.4 SGD with Momentum 구현",
-        "3.4.1 Momentum의 개념",
-        "3.4.2 Momentum 알고리즘",
-        "3.4.3 상태(State) 관리",
-        "3.4.4 In-place 연산의 활용",
-        "3.4.5 요약",
-        "3.4.6 연습문제",
-    ],
-    "chapter/adam": [
-        "3.5 Adam 옵티마이저",
-        "3.5.1 Adam의 원리",
-        "3.5.2 Adam 알고리즘",
-        "3.5.3 Bias Correction",
-        "3.5.4 하이퍼파라미터",
-        "3.5.5 Adam 구현",
-        "3.5.5.1 PyTorch의 In-place 연산 메서드",
-        "3.5.5.2 Bias Correction의 동작 원리",
-        "3.5.5.3 메모리 효율성",
-        "3.5.6 요약",
-        "3.5.7 연습문제",
-    ],
-    "chapter/fashion-mnist": [
-        "3.6 Fashion-MNIST 예제 적용",
-        "3.6.1 Fashion-MNIST 데이터셋",
-        "3.6.2 기본 학습 코드 구조",
-        "3.6.3 다양한 옵티마이저 성능 비교",
-        "3.6.4 옵티마이저 선택 가이드",
-        "3.6.5 요약",
-        "3.6.6 연습문제",
-    ],
-    "chapter/fast-path": [
-        "3.7 빠른 경로: 모든 파라미터를 버퍼 하나에",
-        "3.7.1 한 스텝은 어디에 시간을 쓰는가",
-        "3.7.2 모든 파라미터를 버퍼 하나에",
-        "3.7.3 한 번만 훑기: 스텝 컴파일하기",
-        "3.7.4 측정",
-        "3.7.5 요약",
-        "3.7.6 연습문제",
-    ],
-    "chapter/torch-optimizer": [
-        "3.8 torch.optim과 잇기: TorchOptimizer",
-        "3.8.1 스케줄러는 무엇을 기대하는가",
-        "3.8.2 TorchOptimizer 구현",
-        "3.8.3 스케줄러와 함께 학습하기",
-        "3.8.4 요약",
-        "3.8.5 연습문제",
-    ],
-    "chapter/sharded": [
-        "3.9 여러 프로세스로 나누기",
-        "3.9.1 메모리는 어디에 쓰이는가",
-        "3.9.2 상태를 나눠 갖기",
-        "3.9.3 Sharded 구현",
-        "3.9.4 두 프로세스로 실행하기",
-        "3.9.5 요약",
-        "3.9.6 연습문제",
-    ],
-}
-
-# (label, title, the text of the line the source marks ==important==, if any), in book order.
-ALGORITHMS = [
-    ("alg-sgd", "Stochastic gradient descent (SGD) update", "Sample a minibatch of"),
-    ("alg-momentum", "Stochastic gradient descent (SGD) with momentum", "Compute velocity update"),
-    ("alg-adam", "Adam, our proposed algorithm for stochastic optimization", None),
-    ("alg-adagrad", "The AdaGrad algorithm", None),
-    ("alg-rmsprop", "The RMSProp algorithm", None),
-]
+# The chapter's pages, in the order of the book's numbered toctree.
+CHAPTER = chapter_pages(Path(__file__).parents[1] / "docs")
+BOOK_CHAPTER = 3  # conf.py's book_chapter: the number in front of every section's
 
 # The package's classes the chapter lists at teaching size: (page, object, methods shown).
 LISTED = [
     ("chapter/base-class", myoptim.MyOptimizer, ["__init__", "zero_grad", "step", "_update_param"]),
-    ("chapter/sgd", myoptim.MySGD, None),
-    ("chapter/momentum", myoptim.MySGDMomentum, None),
-    ("chapter/adam", myoptim.MyAdam, None),
-    ("chapter/fashion-mnist", myoptim.MyAdaGrad, None),
-    ("chapter/fashion-mnist", myoptim.MyRMSProp, None),
+    *((rule.page, rule.optimizer, None) for rule in myoptim.CHAPTER),
 ]
 
 # Code the chapter includes from the package: (page, object, first line, line after the last).
@@ -177,34 +81,80 @@ def article(book: Path, page: str):
     return read(book, page).find("article")
 
 
-@pytest.mark.parametrize("page", CHAPTER)
-def test_chapter_sections_with_korean_headings(book: Path, page: str) -> None:
-    headings = [
-        " ".join(h.get_text().split()).removesuffix("#")
-        for h in article(book, page).find_all(re.compile(r"^h[1-4]$"))
+NUMBER = re.compile(r"^(\d+(?:\.\d+)*) ")
+
+
+def numbered_headings(body) -> list[tuple[int, str]]:
+    """(level, text) of the headings of a page's article: h1 is level 1."""
+    return [
+        (int(h.name[1]), " ".join(h.get_text().split()).removesuffix("#").strip())
+        for h in body.find_all(re.compile(r"^h[1-6]$"))
+        if not h.find_parent(class_=["proof", "exercise", "solution", "sphx-glr-thumbnails"])
     ]
-    found = [h for h in headings if h in CHAPTER[page]]
-    assert found == CHAPTER[page], headings
 
 
-def test_five_numbered_algorithm_boxes(book: Path) -> None:
+@pytest.mark.parametrize("edition", ["ko", "en"])
+def test_sections_are_numbered_by_their_place_in_the_toctree(site: Path, edition: str) -> None:
+    """Page i of the chapter is 3.i; each heading's number counts its level under its parent;
+    the page's <title>, the sidebar and the previous/next links show the same numbers."""
+    for index, page in enumerate(CHAPTER, start=1):
+        soup = read(site / edition, page)
+        expected: list[int] = [BOOK_CHAPTER, index - 1]
+        for level, text in numbered_headings(soup.find("article")):
+            number = NUMBER.match(text)
+            assert number, (page, text)
+            del expected[level + 1 :]
+            expected += [0] * (level + 1 - len(expected))
+            expected[level] += 1
+            assert number[1] == ".".join(map(str, expected)), (page, text)
+        assert soup.title.get_text().startswith(f"{BOOK_CHAPTER}.{index} "), page
+        sidebar = [a.get_text(" ", strip=True) for a in soup.select("nav.bd-docs-nav a")]
+        numbers = [NUMBER.match(s)[1] for s in sidebar if NUMBER.match(s)]
+        pages = [n for n in numbers if n.count(".") == 1]
+        assert pages == [f"{BOOK_CHAPTER}.{k}" for k in range(1, len(CHAPTER) + 1)], page
+        for link in soup.select(".prev-next-area a"):
+            target = link["href"].removesuffix(".html").lstrip("./")
+            if f"chapter/{target}" in CHAPTER:
+                number = CHAPTER.index(f"chapter/{target}") + 1
+                assert f" {BOOK_CHAPTER}.{number} " in f" {link.get_text(' ', strip=True)} "
+
+
+@pytest.mark.parametrize("edition", ["ko", "en"])
+def test_a_reference_to_a_section_shows_its_number(site: Path, edition: str) -> None:
+    """Every {numref} to a section, on any page, shows the number its heading has."""
+    numbers = {}
+    for page in CHAPTER:
+        for section in article(site / edition, page).select("section[id]"):
+            heading = section.find(re.compile(r"^h[1-6]$"))
+            if heading and (number := NUMBER.match(heading.get_text(" ", strip=True))):
+                numbers[(page.split("/")[1], section["id"])] = number[1]
+    checked = 0
+    for path in all_pages(site / edition):
+        for ref in BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").select(
+            "a.reference.internal:has(span.std-numref)"
+        ):
+            name, _, anchor = ref["href"].rpartition("#")
+            key = (Path(name).stem or path.stem, anchor)
+            if key in numbers:
+                assert numbers[key] in ref.get_text(), (path.name, ref["href"], ref.get_text())
+                checked += 1
+    assert checked >= 20
+
+
+def test_algorithm_boxes_are_numbered_through_the_book(book: Path) -> None:
+    """One box per optimizer of the chapter, on its page, numbered 1, 2, ... in book order."""
     boxes = [box for page in CHAPTER for box in article(book, page).select("div.proof.algorithm")]
-    assert [box["id"] for box in boxes] == [label for label, _, _ in ALGORITHMS]
-    for number, (box, (_, title, important)) in enumerate(
-        zip(boxes, ALGORITHMS, strict=True), start=1
-    ):
+    for number, box in enumerate(boxes, start=1):
         caption = " ".join(box.select_one(".admonition-title").get_text(" ", strip=True).split())
-        assert caption == f"알고리즘 {number} ({title})"
-        marked = [span.get_text(" ", strip=True) for span in box.select("span.mark")]
-        if important:
-            assert len(marked) == 1
-            assert marked[0].startswith(important)
-        else:
-            assert marked == []
+        assert re.fullmatch(rf"알고리즘 {number} \(.+\)", caption), caption
+    for rule in myoptim.CHAPTER:
+        assert article(book, rule.page).select(f"div.proof.algorithm#{rule.box}"), rule.name
+    marked = [span for box in boxes for span in box.select("span.mark")]
+    assert marked  # the source's ==highlights== are marked, not shown as "=="
 
 
 def test_algorithm_boxes_are_cross_referenced(book: Path) -> None:
-    for label, _, _ in ALGORITHMS:
+    for label in (rule.box for rule in myoptim.CHAPTER):
         links = [
             a
             for page in CHAPTER
@@ -242,11 +192,13 @@ def test_math_is_typeset_when_the_book_is_built(site: Path) -> None:
 
 @pytest.mark.parametrize("name", myoptim.__all__)
 def test_api_entry_for_every_public_name(book: Path, name: str) -> None:
-    entry = read(book, "api").find("dt", id=f"myoptim.{name}")
+    # Documented where myoptim has it, or in its module's section (myoptim.chapter.CHAPTER).
+    entry = read(book, "api").find("dt", id=re.compile(rf"^myoptim(\.[a-z_]+)?\.{name}$"))
     assert entry is not None
-    assert entry.find("a", class_="reference internal", href=re.compile(r"_modules/myoptim/"))
     obj = getattr(myoptim, name)
-    if isinstance(obj, type) and obj is not myoptim.MyOptimizer:  # an optimizer, or Flattened
+    if callable(obj):  # viewcode links code, not data
+        assert entry.find("a", class_="reference internal", href=re.compile(r"_modules/myoptim/"))
+    if isinstance(obj, type) and obj not in (myoptim.MyOptimizer, myoptim.Rule):  # a rule
         assert entry.find_next_sibling("dd").select(".math")  # the update rule
 
 
@@ -337,18 +289,36 @@ def test_chapter_shows_the_gallery_figures(book: Path) -> None:
 OPTIMIZERS = [  # and Flattened; Sharded needs processes of its own, not the gallery's
     n
     for n in myoptim.__all__
-    if isinstance(getattr(myoptim, n), type) and n not in {"MyOptimizer", "Sharded"}
+    if isinstance(getattr(myoptim, n), type) and n not in {"MyOptimizer", "Sharded", "Rule"}
 ]
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_api_shows_the_examples_using_each_optimizer(book: Path, name: str) -> None:
-    rubric = next(
-        p for p in read(book, "api").select("p.rubric") if re.match(rf"{name}[을를] ", p.get_text())
-    )
-    gallery = rubric.find_next_sibling("div", class_="sphx-glr-thumbnails")
-    assert gallery is not None
+    entry = read(book, "api").find("dt", id=f"myoptim.{name}").find_parent("dl")
+    rubric = entry.find_next_sibling()
+    assert "rubric" in rubric.get("class", []), rubric
+    gallery = rubric.find_next_sibling()
+    assert "sphx-glr-thumbnails" in gallery["class"], gallery
     assert gallery.select("div.sphx-glr-thumbcontainer")
+
+
+NUMBER_WORDS = {"넷": 4, "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8, "four": 4, "five": 5,
+                "six": 6, "seven": 7, "eight": 8}  # fmt: skip
+COUNTED = re.compile(rf"\b({'|'.join(NUMBER_WORDS)}) (옵티마이저|optimizers)", re.I)
+
+
+@pytest.mark.parametrize("edition", ["ko", "en"])
+def test_counts_of_the_chapters_optimizers_are_true(site: Path, edition: str) -> None:
+    """ "다섯 옵티마이저" / "the five optimizers" anywhere in the book is len(myoptim.CHAPTER):
+    a new optimizer makes every such sentence fail here until it is reworded."""
+    wrong = []
+    for path in all_pages(site / edition):
+        text = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").get_text(" ")
+        for match in COUNTED.finditer(text):
+            if NUMBER_WORDS[match[1].lower()] != len(myoptim.CHAPTER):
+                wrong.append(f"{path.name}: {match[0]!r}")
+    assert not wrong, f"myoptim.CHAPTER has {len(myoptim.CHAPTER)} optimizers"
 
 
 def test_api_shows_how_to_run_sharded(book: Path) -> None:

@@ -132,7 +132,7 @@ def test_parameter_groups_keep_their_own_hyperparameters(case: Case) -> None:
 
 
 def test_one_cycle_on_plain_sgd_asks_to_turn_momentum_cycling_off() -> None:
-    case = TABLE["sgd-lr0.1"]
+    case = TABLE["sgd-2"]
     models, ours, theirs = make_pair(case)
     with pytest.raises(ValueError, match="cycle_momentum"):
         lr_scheduler.OneCycleLR(ours, max_lr=0.05, total_steps=STEPS)

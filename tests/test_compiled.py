@@ -30,7 +30,7 @@ from cases import (
 from myoptim import Flattened, MyAdam, MyCompiledAdam, MySGDMomentum, compiler_missing
 from myoptim.compiled_adam import _compiled
 
-ADAM = TABLE["adam-custom"]
+ADAM = TABLE["adam-2"]
 
 
 def assert_near(actual: torch.Tensor, expected: torch.Tensor, what: str) -> None:

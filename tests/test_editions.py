@@ -233,7 +233,7 @@ def test_section_anchors_are_labels_shared_by_both_editions(site: Path) -> None:
 def test_a_section_without_a_label_fails_the_build(tmp_path: Path) -> None:
     (tmp_path / "conf.py").write_text(
         f"import sys\nsys.path.insert(0, {str(ROOT / 'docs' / '_ext')!r})\n"
-        "extensions = ['myst_parser', 'anchors']\n"
+        "extensions = ['myst_parser', 'sections']\n"
     )
     (tmp_path / "index.md").write_text("(home)=\n# Home\n\n## 3.1 첫 절\n\ntext\n")
     result = build_small(tmp_path, tmp_path / "html")
@@ -243,6 +243,31 @@ def test_a_section_without_a_label_fails_the_build(tmp_path: Path) -> None:
     assert build_small(tmp_path, tmp_path / "html").returncode == 0
     page = (tmp_path / "html" / "index.html").read_text()
     assert '<section id="first">' in page
+
+
+def test_sections_take_the_chapters_number(tmp_path: Path) -> None:
+    """Sphinx numbers a numbered toctree from 1 (sphinx-doc/sphinx#8128); sections.py puts
+    book_chapter in front, in headings, the sidebar, titles and references."""
+    (tmp_path / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'docs' / '_ext')!r})\n"
+        "extensions = ['myst_parser', 'sections']\nbook_chapter = 3\n"
+        "html_secnumber_suffix = ' '\nnumfig = True\n"
+    )
+    (tmp_path / "index.md").write_text(
+        "(home)=\n# Home\n\n```{toctree}\n:numbered:\n\none\ntwo\n```\n"
+    )
+    (tmp_path / "one.md").write_text("(one)=\n# One\n\n(one-a)=\n## A\n\n{numref}`%s <two-b>`\n")
+    (tmp_path / "two.md").write_text("(two)=\n# Two\n\n(two-a)=\n## A\n\n(two-b)=\n## B\n\ntext\n")
+    assert build_small(tmp_path, tmp_path / "html").returncode == 0
+    one = BeautifulSoup((tmp_path / "html" / "one.html").read_text(), "html.parser")
+    two = BeautifulSoup((tmp_path / "html" / "two.html").read_text(), "html.parser")
+    headings = [h.get_text(" ", strip=True) for h in two.select("section h1, section h2")]
+    assert [h.rstrip("¶ ") for h in headings] == ["3.2 Two", "3.2.1 A", "3.2.2 B"]
+    assert two.title.get_text().startswith("3.2 Two")
+    assert one.select_one("span.std-numref").get_text() == "3.2.2"
+    sidebar = [a.get_text(" ", strip=True) for a in one.select("a.reference.internal")]
+    assert "3.1 One" in sidebar
+    assert "3.2 Two" in sidebar
 
 
 def test_english_build_reuses_the_korean_execution(project: Path) -> None:

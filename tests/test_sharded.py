@@ -17,12 +17,12 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from cases import TABLE, mlp
+from cases import TABLE, case_id, mlp
 from torch.nn.parallel import DistributedDataParallel
 
-from myoptim import Flattened, MyAdam, MySGD, Sharded
+from myoptim import CHAPTER, Flattened, MyAdam, MySGD, Sharded
 
-RULES = {name: TABLE[name] for name in ("sgd", "momentum", "adam", "adagrad", "rmsprop")}
+RULES = {case_id(rule, 0): TABLE[case_id(rule, 0)] for rule in CHAPTER}  # each at its first
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 WORLDS = (2, 4)
 STEPS = 5

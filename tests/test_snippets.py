@@ -1,9 +1,10 @@
 """Every code block the chapter shows without running it runs as shown.
 
 The build executes the chapter's code cells; the plain ``python`` blocks (code a reader copies,
-such as 3.6.2's training script) are executed here, each page's blocks one after the other
-in one program, with the gallery objects they include (``literalinclude`` of ``gallery/``) in
-their place. Training loops are cut short: every ``DataLoader`` yields at most three batches.
+such as the Fashion-MNIST page's training script) are executed here, each page's blocks one
+after the other in one program, with the gallery objects they include (``literalinclude`` of
+``gallery/``) in their place. Training loops are cut short: every ``DataLoader`` yields at most
+three batches.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ PROGRAMS = {page.relative_to(ROOT / "docs").as_posix(): shown_program(page) for 
 
 
 def test_the_chapter_shows_plain_code() -> None:
-    """The test below has something to run: 3.6.2's script, at least."""
+    """The test below has something to run: the Fashion-MNIST page's training script, at least."""
     assert "for X, y in train_dataloader" in PROGRAMS["chapter/fashion-mnist.md"]
 
 

@@ -14,6 +14,10 @@ by ``:methods:`` (default: all). The directive's content is a definition list: e
 piece of the listing's code, each definition explains it. The build fails when a term is not in
 the listing, or when a line of the methods named by ``:explain:`` has no term, so the text and
 the code it explains cannot drift apart.
+
+``.. chapter-optimizers::`` (reST) writes the API entry of every optimizer in
+``myoptim.CHAPTER``, in order: its class, then the gallery's examples that use it, by name or
+through ``CHAPTER``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from docutils.statemachine import StringList
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
@@ -133,6 +138,23 @@ class Listing(SphinxDirective):
         return result
 
 
+class ChapterOptimizers(SphinxDirective):
+    def run(self) -> list[nodes.Node]:
+        from myoptim import CHAPTER
+
+        lines = []
+        for rule in CHAPTER:
+            lines += [
+                f".. autoclass:: {rule.name}", "",
+                ".. rubric:: 이 옵티마이저를 쓰는 예제", "",
+                f".. minigallery:: myoptim.{rule.name} myoptim.CHAPTER", "",
+            ]  # fmt: skip
+        container = nodes.container()
+        self.state.nested_parse(StringList(lines, source=self.get_source_info()[0]), 0, container)
+        return container.children
+
+
 def setup(app: Sphinx) -> dict[str, bool]:
     app.add_directive("listing", Listing)
+    app.add_directive("chapter-optimizers", ChapterOptimizers)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
