@@ -126,6 +126,7 @@ html_css_files = ["book.css"]
 html_js_files = ["book.js"]
 html_favicon = "_static/favicon.svg"
 templates_path = ["_templates"]
+html_search_scorer = str(ROOT / "docs/_ext/search_scorer.js")  # exact section titles first
 html_domain_indices = ["py-modindex"]  # not sphinx-proof's untranslated list of box labels
 html_theme_options = {
     "show_toc_level": 2,

@@ -2,9 +2,10 @@
 Adam의 bias correction
 ==============================================================================
 
-:ref:`Adam 절 <adam>`\\ (:numref:`%s <adam-bias-correction>`\\ 과
-:numref:`%s <adam-bias-correction-at-work>`)의 내용을 그림으로 확인합니다. 그래디언트가 늘
-1인 파라미터 하나를 :class:`~myoptim.MyAdam`\\ 으로 업데이트하면서, 옵티마이저의 상태에 저장된
+:ref:`Adam 절 <adam>`\\ (:ref:`Bias Correction <adam-bias-correction>`\\ 과
+:ref:`Bias Correction의 동작 원리 <adam-bias-correction-at-work>`)의 내용을 그림으로
+확인합니다. 그래디언트가 늘 1인 파라미터 하나를 :class:`~myoptim.MyAdam`\\ 으로 업데이트하면서,
+옵티마이저의 상태에 저장된
 first moment :math:`m_t`\\ 와 second moment :math:`v_t`\\ 를 스텝마다 읽습니다. 0에서 시작한 두
 이동 평균은 처음에 0 쪽으로 치우쳐 있고, :math:`1 - \\beta^t`\\ 로 나누면 참값 1을 회복합니다."""
 

@@ -135,10 +135,9 @@ def test_a_removed_example_leaves_nothing_behind(
     """Its outputs (which CI's cache restores) would otherwise fail every later build."""
     copy = tmp_path / "project"
     shutil.copytree(project, copy)  # built: its examples and cells are not run again
-    order = copy / "docs" / "_ext" / "gallery_i18n.py"
-    original = order.read_text(encoding="utf-8")
-    listed = original.replace("    ORDER = (\n", '    ORDER = (\n        "plot_extra.py",\n')
-    order.write_text(listed, encoding="utf-8")
+    page = copy / "docs" / "chapter" / "overview.md"  # the chapter names its examples
+    original = page.read_text(encoding="utf-8")
+    page.write_text(original + "\n{ref}`sphx_glr_auto_examples_plot_extra.py`\n", encoding="utf-8")
     (copy / "gallery" / "plot_extra.py").write_text(EXTRA, encoding="utf-8")
     options = ["-W", "-D", "language=ko"]
 
@@ -150,7 +149,7 @@ def test_a_removed_example_leaves_nothing_behind(
     assert list(gallery.glob("plot_extra.*"))
 
     (copy / "gallery" / "plot_extra.py").unlink()
-    order.write_text(original, encoding="utf-8")
+    page.write_text(original, encoding="utf-8")
     second = build(copy, quick_env, *options)
     assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-3000:]
     assert list(gallery.glob("plot_extra*")) == []

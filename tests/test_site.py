@@ -213,3 +213,23 @@ def test_every_figure_links_to_its_full_size_image(site: Path) -> None:
             assert link["href"] == img["src"], (page, img["src"])
             assert resolves(site, page, link["href"])
     assert figures >= 20
+
+
+def scores(script: str) -> dict[str, str]:
+    """The numeric fields of a Scorer object literal in ``script``: name -> value as written."""
+    body = script[script.index("var Scorer = {") :]
+    body = body[: body.index("\n  };") if "\n  };" in body else body.index("\n};")]
+    body = re.sub(r"/\*.*?\*/|//[^\n]*", "", body, flags=re.S)
+    fields = re.findall(r"(\w+): (\{[^}]*\}|-?\d+)", body)
+    return {name: re.sub(r"\s", "", value).replace(",}", "}") for name, value in fields}
+
+
+def test_the_search_keeps_sphinxs_scores_but_for_ties(site: Path) -> None:
+    """docs/_ext/search_scorer.js copies Sphinx's default scores and adds a tie-break: when
+    Sphinx changes its defaults, this fails and the copy is brought in step."""
+    ours = (ROOT / "docs" / "_ext" / "search_scorer.js").read_text(encoding="utf-8")
+    for edition in ("ko", "en"):
+        static = site / edition / "_static"
+        sphinx = (static / "searchtools.js").read_text(encoding="utf-8")
+        assert scores(ours) == scores(sphinx)
+        assert "score: (result) =>" in (static / "language_data.js").read_text(encoding="utf-8")

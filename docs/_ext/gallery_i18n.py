@@ -11,10 +11,12 @@
 
 import functools
 import html
+import re
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 from docutils import nodes
+from sections import chapter_pages
 from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx_gallery.gen_rst import _sanitize_rst
@@ -50,28 +52,25 @@ def translate_thumbnails(app: Sphinx, doctree: nodes.document, docname: str) -> 
 
 
 class ChapterOrder:
-    """sphinx-gallery's ``within_subsection_order``: the examples in the chapter's order."""
-
-    ORDER = (
-        "plot_polynomial_regression.py",  # 3.1
-        "plot_optimizer_paths.py",  # 3.4
-        "plot_lr_sensitivity.py",  # 3.5
-        "plot_bias_correction.py",  # 3.5
-        "plot_fashion_mnist.py",  # 3.6
-        "plot_optimizer_speed.py",  # 3.7
-        "plot_lr_schedules.py",  # 3.8
-    )
+    """sphinx-gallery's ``within_subsection_order``: the examples in the chapter's order, each
+    where a page of the chapter (in toctree order) first names it."""
 
     def __init__(self, src_dir: str) -> None:
-        self.src_dir = src_dir
+        docs = Path(__file__).resolve().parents[1]
+        self.places: dict[str, tuple[int, int]] = {}
+        for page, docname in enumerate(chapter_pages(docs)):
+            text = (docs / f"{docname}.md").read_text(encoding="utf-8")
+            for match in re.finditer(r"plot_\w+?(?=_\d{3}\.png|\.py|`)", text):
+                self.places.setdefault(f"{match[0]}.py", (page, match.start()))
 
-    def __call__(self, filename: str) -> tuple[int, str]:
-        if filename not in self.ORDER:  # last, and a warning (fatal under -W) says where to put it
+    def __call__(self, filename: str) -> tuple[int, int, str]:
+        if filename not in self.places:  # last, and a warning (fatal under -W) says what to do
             logger.warning(
-                f"{filename} has no place in ChapterOrder.ORDER (docs/_ext/gallery_i18n.py)"
+                f"{filename} is named by no page of the chapter: refer to it where the chapter "
+                f"discusses it, e.g. {{ref}}`sphx_glr_auto_examples_{filename}`"
             )
-            return len(self.ORDER), filename
-        return self.ORDER.index(filename), filename
+            return len(self.places), 0, filename
+        return (*self.places[filename], filename)
 
 
 BOILERPLATE_KO = {
