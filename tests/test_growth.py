@@ -22,15 +22,14 @@ MODULE = '''"""SGD with Nesterov momentum: the toy optimizer of tests/test_growt
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import torch
 
-from myoptim.base import MyOptimizer, check_hyperparameter
+from myoptim.momentum import MySGDMomentum
 
 
-class MyNesterov(MyOptimizer):
-    r"""SGD with Nesterov momentum: step along the gradient and the velocity.
+class MyNesterov(MySGDMomentum):
+    r"""SGD with Nesterov momentum: step along the gradient and the velocity, whose state
+    and hyperparameters are momentum's.
 
     .. math::
 
@@ -53,12 +52,6 @@ class MyNesterov(MyOptimizer):
     Reference:
         Sutskever et al., On the importance of initialization and momentum (2013).
     """
-
-    def __init__(self, params: Iterable[torch.Tensor], lr: float, momentum: float = 0.9) -> None:
-        super().__init__(params, lr)
-        self.momentum = check_hyperparameter("momentum", momentum)
-        for p in self.params:
-            self.state[p] = {"velocity": torch.zeros_like(p)}
 
     def _update_param(self, p: torch.Tensor, grad: torch.Tensor) -> None:
         v = self.state[p]["velocity"]
