@@ -16,7 +16,10 @@ what it rests on:
   paragraph, what this build measured and that the sentence was written from the reference
   build's numbers. The reference build (``MYOPTIM_REFERENCE_BUILD=1``: CI, GitHub Pages, Read
   the Docs) holds timing claims as hard as the others, so the published text cannot drift
-  from its figures.
+  from its figures. A busy moment on a shared builder can still slow one measurement, so
+  such a build names the results its contradicted timing claims rest on in
+  ``contradicted-timings.json`` of its doctree folder, and docs/build.py runs the examples
+  that write them again before it gives up.
 
 A claim no page makes, an unknown id or a missing results file is always a warning. A number
 the machine could not measure (compiled code without a C++ compiler: ``NotMeasured``) leaves
@@ -50,6 +53,7 @@ logger = logging.getLogger(__name__)
 REFERENCE_VARIABLE = "MYOPTIM_REFERENCE_BUILD"
 NOT_SUPPORTED = "the numbers do not support it"
 NOT_MEASURED = "not measured on this machine"
+CONTRADICTED = "contradicted-timings.json"
 # The note under a paragraph whose timing claims this build's numbers contradict.
 NOTE_TITLE = {"ko": "이 빌드에서 잰 시간", "en": "Timings measured by this build"}
 NOTE_TEXT = {
@@ -161,14 +165,19 @@ def state() -> str:
 def init_env(app: Sphinx) -> None:
     if not hasattr(app.env, "myoptim_claims"):
         app.env.myoptim_claims = {}
+    (Path(app.doctreedir) / CONTRADICTED).unlink(missing_ok=True)
 
 
 def outdated(
     app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
 ) -> list[str]:
-    """The pages that make claims, when the numbers or the modes changed since their reading."""
+    """The pages that make claims, when the numbers or the modes changed since their reading,
+    and while a claim fails: their warnings come from reading them, and a build run again
+    unchanged after a failure would otherwise pass."""
     now = state()
-    if getattr(env, "myoptim_claims_state", None) == now:
+    judged = verdicts(app)
+    failing = judged is None or bool(judged.fails)
+    if getattr(env, "myoptim_claims_state", None) == now and not failing:
         return []
     env.myoptim_claims_state = now
     return sorted(env.myoptim_claims)
@@ -230,6 +239,14 @@ def check(app: Sphinx, env: BuildEnvironment) -> None:
                     location=docname,
                     type="claims",
                 )
+    timings = {
+        name
+        for key, why in judged.fails.items()
+        if why == NOT_SUPPORTED and claims[key].measured is not None
+        for name in claims[key].results
+    }
+    if timings:
+        (Path(app.doctreedir) / CONTRADICTED).write_text(json.dumps(sorted(timings)))
     if judged.quick:
         logger.info(f"claims: {len(judged.quick)} not held to the numbers, as MYOPTIM_QUICK=1")
 
