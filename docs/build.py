@@ -31,7 +31,6 @@ from xml.sax.saxutils import quoteattr
 DOCS = Path(__file__).resolve().parent
 sys.path[:0] = [str(DOCS), str(DOCS / "_ext")]
 from addresses import site_url  # noqa: E402
-from check_links import pages  # noqa: E402
 from claims import CONTRADICTED  # noqa: E402
 
 EDITIONS_DIR = DOCS / "_build" / "editions"
@@ -97,8 +96,18 @@ def build_edition(docs: Path, doctrees: Path, out: Path, options: list[str]) -> 
     sys.exit(f"The build of {out} failed on these warnings:\n{warnings.read_text()}")
 
 
+def pages(site: Path) -> list[Path]:
+    """Every HTML page of the site (the theme also copies HTML templates into _static/)."""
+    return sorted(p for p in site.rglob("*.html") if "_static" not in p.relative_to(site).parts)
+
+
 def sitemap(site: Path) -> str:
-    """Every page a search engine should index, each with its counterpart in the other edition."""
+    """Every page a search engine should index, each with its counterpart in the other edition.
+
+    Not sphinx-sitemap's: it lists only the pages a build writes, so an incremental build (the
+    English edition's, a reader's second) would publish a partial sitemap (sphinx-sitemap#13).
+    Nor are this and robots.txt ``html_extra_path`` files: they belong at the site's root, above
+    the editions."""
     base = site_url()
     names = [
         page.relative_to(site / "ko").as_posix()

@@ -32,6 +32,7 @@ extensions = [
     "myst_nb",
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
+    "sphinx.ext.extlinks",
     "sphinx.ext.viewcode",
     "sphinx_proof",
     "sphinx_exercise",
@@ -48,6 +49,7 @@ extensions = [
     "listing",
     "first_use",
     "web",
+    "upstream",
     "sections",
     "english",
     "downloads",
@@ -146,3 +148,5 @@ ogp_enable_meta_description = True
 ogp_social_cards = {"enable": False}  # cards drawn with matplotlib, in a font without Hangul
 ogp_image = "_images/sphx_glr_plot_optimizer_paths_001.png"
 ogp_custom_meta_tags = ['<meta name="twitter:card" content="summary_large_image">']
+# {repository}`text <>` links to the repository (whose address addresses.py finds).
+extlinks = {"repository": (addresses.repository() + "%s", None)}

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "docs"))  # the book's scripts (check_links) and extensions
+sys.path.insert(0, str(ROOT / "docs"))  # the book's scripts (evidence.py, build.py)
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from check_links import broken_internal_links
-from check_links import pages as all_pages
 from listing import source_at_teaching_size
 from sections import chapter_pages
+from site_links import broken_internal_links
+from site_links import pages as all_pages
 
 import myoptim
 

@@ -25,9 +25,9 @@ import pytest
 from addresses import repository, site_url
 from axe_playwright_python.sync_playwright import Axe
 from bs4 import BeautifulSoup
-from check_links import pages as all_pages
 from conftest import ROOT, Quiet, serving
 from playwright import sync_api as pw
+from site_links import pages as all_pages
 
 pytestmark = pytest.mark.browser
 EDITIONS = ("ko", "en")

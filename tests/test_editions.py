@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 from bs4 import BeautifulSoup
-from check_links import on_site
-from check_links import pages as all_pages
 from conftest import ROOT, build_small
 from korean_search import SearchKorean, without_particle
+from site_links import on_site
+from site_links import pages as all_pages
 
 import myoptim
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from addresses import repository, site_url
 from bs4 import BeautifulSoup, Comment
-from check_links import on_site
-from check_links import pages as all_pages
 from conftest import ROOT
+from site_links import on_site
+from site_links import pages as all_pages
 
 EDITIONS = ("ko", "en")
 NOT_INDEXED = ("search.html", "404.html")  # pages a search engine should not list

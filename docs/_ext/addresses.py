@@ -1,7 +1,7 @@
 """The site's addresses, all derived from the repository's: pyproject.toml's
 ``project.urls.Repository``, or on GitHub Actions the repository being built, so that a fork
 publishes to its own site and its own Colab links. Standard library only: docs/build.py and
-docs/check_links.py use it outside Sphinx.
+the tests use it outside Sphinx.
 """
 
 from __future__ import annotations
