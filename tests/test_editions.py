@@ -108,6 +108,28 @@ def test_english_pages_speak_english(english: Path) -> None:
     assert captions == ["Algorithm 1 (Stochastic gradient descent (SGD) update)"]
 
 
+def code(page: Path) -> list[list[str]]:
+    """Each code block of a page's article, as its lines of code: comments and blank lines out."""
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    blocks = [pre.get_text().splitlines() for pre in soup.select("article div.highlight pre")]
+    lines = ([re.sub(r"\s*#.*", "", line) for line in block] for block in blocks)
+    return [[line for line in block if line.strip()] for block in lines]
+
+
+def test_english_code_is_the_korean_code(site: Path) -> None:
+    """A code block whose comments are translated keeps its code, line for line (a translated
+    block once came out as "::", its code gone: executablebooks/MyST-Parser#444)."""
+    translated = 0
+    for page in all_pages(site / "ko"):
+        if "_modules" in page.parts:  # the package's source, with viewcode's "[문서]" links
+            continue
+        english = site / "en" / page.relative_to(site / "ko")
+        assert code(english) == code(page), english
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        translated += any(HANGUL.search(pre.get_text()) for pre in soup.select("article pre"))
+    assert translated  # some pages have code with Korean comments
+
+
 def test_english_glossary_leads_with_the_english_term(english: Path) -> None:
     soup = BeautifulSoup((english / "glossary.html").read_text(encoding="utf-8"), "html.parser")
     entries = []

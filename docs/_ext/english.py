@@ -11,12 +11,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.locale import init as init_locale
 from sphinx.transforms import SphinxTransform
+from sphinx.util.i18n import docname_to_domain
 
 HANGUL = re.compile("[\uac00-\ud7a3]")
 SOURCE_LANGUAGE = "ko"
@@ -32,14 +35,30 @@ def _in_output(node: nodes.Node) -> bool:
 
 
 class KoreanCodeIsTranslatable(SphinxTransform):
-    """Marks the code blocks with Korean for translation (in the gettext build and the English)."""
+    """Code blocks with Korean are messages of the catalogs. The gettext build marks them for
+    extraction; the English build puts their translations in itself, because Sphinx's Locale
+    transform parses a translated code block of a MyST page as Markdown and leaves "::" where
+    the code was (executablebooks/MyST-Parser#444)."""
 
     default_priority = 10  # with Sphinx's own gettext_additional_targets, before the Locale's 20
 
     def apply(self, **kwargs: object) -> None:
-        for block in self.document.findall(nodes.literal_block):
-            if HANGUL.search(block.astext()) and not _in_output(block):
+        blocks = [
+            block
+            for block in self.document.findall(nodes.literal_block)
+            if HANGUL.search(block.astext()) and not _in_output(block)
+        ]
+        if self.config.language == SOURCE_LANGUAGE:
+            for block in blocks:
                 block["translatable"] = True
+            return
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        folders = [Path(self.env.srcdir) / folder for folder in self.config.locale_dirs]
+        catalog, _ = init_locale(folders, self.config.language, domain)
+        for block in blocks:
+            translated = catalog.gettext(block.rawsource or block.astext())
+            block.rawsource = translated
+            block[:] = [nodes.Text(translated)]
 
 
 class EnglishFirstGlossary(SphinxTransform):

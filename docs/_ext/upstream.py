@@ -4,8 +4,9 @@ in one place: the table ``PATCHES`` names each patch, the upstream behaviour it 
 behaviour. tests/test_upstream.py fails when an upgrade changes that piece, so a patch is looked
 at again (dropped, or moved with upstream) instead of silently doing nothing or breaking pages.
 
-Template overrides live in docs/_templates/ and script fixes in docs/_static/book.js, where
-Sphinx and the pages need them; the patches made in Python are below.
+Template overrides live in docs/_templates/, script fixes in docs/_static/book.js and the
+translation of code in english.py, where Sphinx and the pages need them; the other patches made
+in Python are below.
 """
 
 from __future__ import annotations
@@ -78,6 +79,10 @@ PATCHES = [
           THEME + "static/scripts/bootstrap.js", "{delay:{show:500,hide:100}}"),
     Patch("_static/book.js", "sphinx-copybutton has no Korean messages",
           "sphinx_copybutton:_static/copybutton.js_t", lacks="'ko'"),
+    Patch("_ext/english.py (KoreanCodeIsTranslatable)", "a translated code block of a MyST "
+          "page is parsed as Markdown and becomes '::', its code gone", "sphinx:transforms/i18n.py",
+          "msgstr = '::\\n\\n' + indent(msgstr, ' ' * 3)",
+          issue="executablebooks/MyST-Parser#444"),
     Patch("label_toggles", "the menu's buttons that open a part of it have no name",
           "pydata_sphinx_theme:toctree.py", 'summary = soup.new_tag("summary")'),
     Patch("visit_citation", "a reference gets the role doc-biblioentry, deprecated and not "
