@@ -15,8 +15,9 @@ class MySGD(MyOptimizer):
         \theta \leftarrow \theta - \epsilon g
 
     The chapter writes ``p -= self.lr * grad``, which rounds twice (the product, then
-    the difference). ``p.add_(grad, alpha=-self.lr)`` computes the same formula with
-    one rounding, as ``torch.optim.SGD`` does, so the two agree bit for bit.
+    the difference). ``p.add_(grad, alpha=-self.lr)`` computes the same formula in one
+    kernel (whether it rounds once depends on the device and on fused multiply-add), the
+    kernel ``torch.optim.SGD`` calls, so the two agree bit for bit.
 
     Args:
         params: the tensors to optimize, e.g. ``model.parameters()``.
