@@ -74,17 +74,23 @@ def speeds(problem: str, *names: str) -> Callable[[Results], str]:
     return measured
 
 
-def rises_every_epoch(values: list[float]) -> bool:
+def rises(values: list[float]) -> bool:
+    """Every value is above the one before (every epoch, every angle)."""
     return all(b > a for a, b in pairwise(values))
 
 
-def falls_every_epoch(values: list[float]) -> bool:
+def falls(values: list[float]) -> bool:
     return all(b < a for a, b in pairwise(values))
 
 
 LR = ("lr_sensitivity",)
 FASHION = ("fashion_mnist",)
 SPEED = ("optimizer_speed",)
+QUADRATIC = ("quadratic_model",)
+PATHS = ("optimizer_paths",)
+PRECONDITIONING = ("preconditioning",)
+NOISE = ("noise_floor",)
+SEEDS = ("schedule_seeds",)
 
 CLAIMS: dict[str, Claim] = {
     # adam-principle: the sweep (fig-lr-sensitivity)
@@ -156,10 +162,7 @@ CLAIMS: dict[str, Claim] = {
         FASHION,
         "fig-optimizer-comparison",
         "SGD's curves improve every epoch",
-        lambda r: (
-            falls_every_epoch(curve(r, "MySGD", "loss"))
-            and rises_every_epoch(curve(r, "MySGD", "accuracy"))
-        ),
+        lambda r: falls(curve(r, "MySGD", "loss")) and rises(curve(r, "MySGD", "accuracy")),
     ),
     "rmsprop-dips": Claim(
         FASHION,
@@ -274,6 +277,172 @@ CLAIMS: dict[str, Claim] = {
             + f"; memory bound {r['optimizer_speed']['bound_ms']:.3g} ms"
         ),
     ),
+    # momentum-concept: the paths figure (fig-optimizer-paths)
+    "paths-same-effective-lr": Claim(
+        PATHS,
+        "fig-optimizer-paths",
+        "on the quadratic, momentum's effective lr is within 15 % of SGD's lr",
+        lambda r: within(effective_lr(r, "MySGDMomentum"), effective_lr(r, "MySGD"), 0.15),
+    ),
+    # quadratic: the formulas of the quadratic model against myoptim's measured rates
+    "gd-stability-bound": Claim(
+        QUADRATIC,
+        "fig-quadratic-rates",
+        "gradient descent converges just below lr = 2/L and diverges just above",
+        lambda r: stable_inside_only(r, "gd"),
+    ),
+    "gd-rate-formula": Claim(
+        QUADRATIC,
+        "fig-quadratic-rates",
+        "gradient descent's best rate is (kappa-1)/(kappa+1) within 1 %",
+        lambda r: best_rates_follow(r, "gd", lambda kappa: (kappa - 1) / (kappa + 1)),
+    ),
+    "circling-rate-sqrt-alpha": Claim(
+        QUADRATIC,
+        "fig-quadratic-grid",
+        "where both directions circle, momentum's rate is sqrt(alpha) within 1 %",
+        lambda r: all(
+            within(measured, math.sqrt(quadratic(r)["circling"]["momentum"]))
+            for measured in quadratic(r)["circling"]["rates"]
+        ),
+    ),
+    "momentum-stability-bound": Claim(
+        QUADRATIC,
+        "fig-quadratic-grid",
+        "momentum converges just below lr = 2(1+alpha)/L and diverges just above",
+        lambda r: stable_inside_only(r, "momentum"),
+    ),
+    "momentum-rate-formula": Claim(
+        QUADRATIC,
+        "fig-quadratic-grid",
+        "momentum's best rate is (sqrt(kappa)-1)/(sqrt(kappa)+1) within 1 %",
+        lambda r: best_rates_follow(r, "momentum", lambda k: (k**0.5 - 1) / (k**0.5 + 1)),
+    ),
+    "steps-per-e": Claim(
+        QUADRATIC,
+        "fig-quadratic-grid",
+        "at kappa = 100 shrinking the error by e takes about 50 steps of GD and 5 of momentum",
+        lambda r: (
+            within(steps_per_e(r, "100", "gd"), 50, 0.05)
+            and within(steps_per_e(r, "100", "momentum"), 5, 0.05)
+        ),
+    ),
+    "heavy-momentum-slower-than-gd": Claim(
+        QUADRATIC,
+        "fig-quadratic-paths",
+        "momentum 0.9, wherever both directions circle, is slower than the best GD (kappa 10)",
+        lambda r: (
+            min(quadratic(r)["circling"]["rates"])
+            > quadratic(r)["best"][str(quadratic(r)["kappa"])]["gd"]["rate"]
+        ),
+    ),
+    # preconditioning: rotated quadratics (fig-preconditioning-rotation)
+    "gd-rotation-invariant": Claim(
+        PRECONDITIONING,
+        "fig-preconditioning-rotation",
+        "gradient descent takes the same number of steps at every angle",
+        lambda r: len(set(steps(r, "MySGD"))) == 1 and converged(r, "MySGD"),
+    ),
+    "adagrad-wins-axis-aligned": Claim(
+        PRECONDITIONING,
+        "fig-preconditioning-rotation",
+        "at 0 degrees AdaGrad takes under a tenth of gradient descent's steps",
+        lambda r: 10 * steps(r, "MyAdaGrad")[0] < steps(r, "MySGD")[0],
+    ),
+    "adagrad-steps-grow-with-angle": Claim(
+        PRECONDITIONING,
+        "fig-preconditioning-rotation",
+        "AdaGrad's steps rise with the angle, as the best diagonal kappa does",
+        lambda r: (
+            rises(steps(r, "MyAdaGrad")) and rises(r["preconditioning"]["best_diagonal_kappa"])
+        ),
+    ),
+    "adagrad-slower-rotated": Claim(
+        PRECONDITIONING,
+        "fig-preconditioning-rotation",
+        "at 45 degrees AdaGrad takes more steps than gradient descent",
+        lambda r: converged(r, "MyAdaGrad") and steps(r, "MyAdaGrad")[-1] > steps(r, "MySGD")[-1],
+    ),
+    "rmsprop-hovers": Claim(
+        PRECONDITIONING,
+        "fig-preconditioning-rotation",
+        "RMSProp takes over 10x AdaGrad's steps at 0 degrees and over 2x GD's at 45",
+        lambda r: (
+            steps(r, "MyRMSProp")[0] > 10 * steps(r, "MyAdaGrad")[0]
+            and steps(r, "MyRMSProp")[-1] > 2 * steps(r, "MySGD")[-1]
+        ),
+    ),
+    "adam-near-the-momentum-bound": Claim(
+        PRECONDITIONING,
+        "fig-preconditioning-rotation",
+        "Adam's steps at every angle are within 10 % of ln(1 / tolerance) / ln(1 / 0.9)",
+        lambda r: all(
+            within(count, math.log(1 / r["preconditioning"]["tolerance"]) / math.log(1 / 0.9), 0.10)
+            for count in steps(r, "MyAdam")
+        ),
+    ),
+    # preconditioning: weight decay (fig-weight-decay)
+    "decoupled-decay-uniform": Claim(
+        PRECONDITIONING,
+        "fig-weight-decay",
+        "decoupled decay shrinks both weights by lr * weight_decay per step (within 5 %)",
+        lambda r: all(
+            within(rate, decay(r)["lr_times_decay"], 0.05)
+            for rate in decay(r)["per_step"]["decoupled (AdamW)"]
+        ),
+    ),
+    "l2-decay-depends-on-noise": Claim(
+        PRECONDITIONING,
+        "fig-weight-decay",
+        "L2 inside Adam: the noise-1 weight decays at lr*wd/noise, the noise-0.01 one 10x faster",
+        lambda r: (
+            within(
+                decay(r)["per_step"]["L2 inside Adam"][1],
+                decay(r)["lr_times_decay"] / decay(r)["noise"][1],
+                0.05,
+            )
+            and decay(r)["per_step"]["L2 inside Adam"][0]
+            > 10 * decay(r)["per_step"]["L2 inside Adam"][1]
+        ),
+    ),
+    # noise: the noise floor and schedules (fig-noise-floor)
+    "noise-floor-formula": Claim(
+        NOISE,
+        "fig-noise-floor",
+        "every measured floor is within 3 % of lr * sigma^2 / (2 (2 - lr * lambda))",
+        lambda r: all(
+            within(f["measured"], f["formula"], 0.03) for f in r["noise_floor"]["floors"]
+        ),
+    ),
+    "noise-floor-linear": Claim(
+        NOISE,
+        "fig-noise-floor",
+        "the floor's log-log slope against the learning rate is 1 within 10 %",
+        lambda r: within(r["noise_floor"]["slope"], 1.0, 0.10),
+    ),
+    "decay-below-the-floor": Claim(
+        NOISE,
+        "fig-noise-floor",
+        "StepLR, 1/k and cosine end over 10x below the constant learning rate's floor",
+        lambda r: all(
+            10 * loss < r["noise_floor"]["final"]["constant"]
+            for name, loss in r["noise_floor"]["final"].items()
+            if name != "constant"
+        ),
+    ),
+    # noise-fashion-mnist: a schedule and several seeds (fig-schedule-seeds)
+    "cosine-below-constant-every-seed": Claim(
+        SEEDS,
+        "fig-schedule-seeds",
+        "every cosine seed ends below every constant-lr seed in test loss",
+        lambda r: max(seed_losses(r, "cosine")) < min(seed_losses(r, "constant")),
+    ),
+    "cosine-narrows-the-spread": Claim(
+        SEEDS,
+        "fig-schedule-seeds",
+        "the cosine schedule's spread of final test losses is under a third of constant lr's",
+        lambda r: 3 * spread_of(seed_losses(r, "cosine")) < spread_of(seed_losses(r, "constant")),
+    ),
 }
 
 
@@ -284,8 +453,7 @@ def largest_drop(r: Results, name: str) -> float:
 
 
 def spread(r: Results, setting: str) -> float:
-    accuracies = [final(r, setting, n) for n in r["fashion_mnist"][setting]]
-    return max(accuracies) - min(accuracies)
+    return spread_of([final(r, setting, n) for n in r["fashion_mnist"][setting]])
 
 
 def seconds(r: Results) -> dict[str, float]:
@@ -294,3 +462,55 @@ def seconds(r: Results) -> dict[str, float]:
 
 def state(r: Results) -> dict[str, float]:
     return {n: v["state_mb"] for n, v in r["fashion_mnist"]["same_lr"].items()}
+
+
+def quadratic(r: Results) -> Results:
+    return r["quadratic_model"]
+
+
+def within(measured: float, formula: float, tolerance: float = 0.01) -> bool:
+    return abs(measured / formula - 1) < tolerance
+
+
+def best_rates_follow(r: Results, method: str, formula: Callable[[float], float]) -> bool:
+    """At every condition number measured, the method's rate at its best settings."""
+    best = quadratic(r)["best"]
+    return all(within(best[kappa][method]["rate"], formula(float(kappa))) for kappa in best)
+
+
+def stable_inside_only(r: Results, method: str) -> bool:
+    """Converges at 0.99 times the stability bound, diverges at 1.01 times."""
+    bounds = quadratic(r)["bounds"][method]
+    return bounds["inside"] < 1 < bounds["outside"]
+
+
+def steps_per_e(r: Results, kappa: str, method: str) -> float:
+    return -1 / math.log(quadratic(r)["best"][kappa][method]["rate"])
+
+
+def effective_lr(r: Results, name: str) -> float:
+    """lr / (1 - momentum): the step along the quadratic's valley floor in the paths figure."""
+    settings = r["optimizer_paths"]["Ill-conditioned quadratic"][name]["settings"]
+    return settings["lr"] / (1 - settings.get("momentum", 0.0))
+
+
+def steps(r: Results, name: str) -> list[int]:
+    """Steps to reach the tolerance at each rotation angle, at the best learning rate."""
+    return r["preconditioning"]["steps"][name]
+
+
+def converged(r: Results, name: str) -> bool:
+    return max(steps(r, name)) < r["preconditioning"]["never"]
+
+
+def decay(r: Results) -> Results:
+    return r["preconditioning"]["weight_decay"]
+
+
+def seed_losses(r: Results, schedule: str) -> list[float]:
+    """The final test loss of every seed."""
+    return r["schedule_seeds"]["final_loss"][schedule]
+
+
+def spread_of(values: list[float]) -> float:
+    return max(values) - min(values)

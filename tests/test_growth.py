@@ -17,6 +17,8 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 from conftest import ROOT
+from sections import chapter_pages
+from test_book import numrefs
 
 MODULE = '''"""SGD with Nesterov momentum: the toy optimizer of tests/test_growth.py."""
 
@@ -231,6 +233,9 @@ def test_a_new_optimizer_with_its_page_and_example_costs_no_renumbering(
         for page in chapter[1:]:  # every page after the overview, and each of its headings
             old = headings(before / edition / f"{page}.html")
             assert headings(after / edition / f"{page}.html") == [moved_by_one(h) for h in old]
+
+        # Pages the insertion did not touch were not read again, and still show the new numbers.
+        assert numrefs(after / edition, chapter_pages(copy / "docs"))[0] == []
 
     api = BeautifulSoup((after / "ko" / "api.html").read_text(encoding="utf-8"), "html.parser")
     entry = api.find("dt", id="myoptim.MyNesterov").find_parent("dl")

@@ -69,8 +69,12 @@ def test_formulas_are_svg_with_mathml_and_no_script(tmp_path: Path, node: str) -
     inline, block = html.select("span.math"), html.select("div.math")
     assert len(inline) == 1
     assert len(block) == 1
+    outlines = {path["id"]: path["d"] for path in html.select("svg > defs > path[id]")}
+    assert len(set(outlines.values())) == len(outlines)  # each glyph's outline once per page
     for formula in inline + block:
-        assert formula.select_one("mjx-container > svg path")
+        glyphs = formula.select("mjx-container > svg use")
+        assert glyphs
+        assert all(use["href"].removeprefix("#") in outlines for use in glyphs)
         assert formula.select_one("mjx-assistive-mml > math mi")  # what screen readers read
         assert "\\" not in formula.get_text()  # no TeX left for a browser to find
     assert block[0].select_one("span.eqno").get_text(strip=True).startswith("(1)")

@@ -17,6 +17,7 @@ says how to give it one.
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
@@ -76,7 +77,20 @@ def number_from_the_chapter(app: Sphinx, env: BuildEnvironment) -> list[str]:
                 reference["secnumber"] = [chapter, *reference["secnumber"]]
         if number := env.toc_secnumbers[docname].get(""):
             env.titles[docname]["secnumber"] = list(number)
-    return []
+    return rewrite_on_renumbering(env)
+
+
+def rewrite_on_renumbering(env: BuildEnvironment) -> list[str]:
+    """Every page, when a section's or a figure's number changed since the last build.
+
+    Sphinx writes again the pages whose own numbers changed, not the pages that show them in a
+    ``{numref}``: after a page was inserted into the chapter, the API page still said "3.10절"
+    for what had become 3.12 (docs/_ext/upstream.py lists this)."""
+    numbers = (env.toc_secnumbers, env.toc_fignumbers)
+    if numbers == getattr(env, "book_numbers", None):
+        return []
+    env.book_numbers = copy.deepcopy(numbers)
+    return sorted(env.found_docs)
 
 
 def setup(app: Sphinx) -> dict[str, bool]:

@@ -83,6 +83,10 @@ PATCHES = [
           "page is parsed as Markdown and becomes '::', its code gone", "sphinx:transforms/i18n.py",
           "msgstr = '::\\n\\n' + indent(msgstr, ' ' * 3)",
           issue="executablebooks/MyST-Parser#444"),
+    Patch("_ext/sections.py (rewrite_on_renumbering)", "an incremental build writes again only "
+          "the pages whose own section or figure numbers changed, so a {numref} elsewhere keeps "
+          "the old number", "sphinx:environment/collectors/toctree.py",
+          "return self.assign_section_numbers(env) + self.assign_figure_numbers(env)"),
     Patch("label_toggles", "the menu's buttons that open a part of it have no name",
           "pydata_sphinx_theme:toctree.py", 'summary = soup.new_tag("summary")'),
     Patch("visit_citation", "a reference gets the role doc-biblioentry, deprecated and not "
