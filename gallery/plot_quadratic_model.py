@@ -38,21 +38,26 @@ STEPS, WINDOW = 600, 100
 KAPPAS = (10, 100)
 
 
-def distances(curvatures, lr, momentum=0.0, steps=STEPS):
-    """Distance to the minimum after each step, for every row of `curvatures` (one quadratic
+def path(curvatures, lr, momentum=0.0, steps=STEPS):
+    """The parameters before and after each step, for every row of `curvatures` (one quadratic
     0.5 * sum(curvatures * theta**2) per row), all rows starting from (1, 1)."""
     theta = torch.ones_like(curvatures, requires_grad=True)
     if momentum:
         optimizer = MySGDMomentum([theta], lr=lr, momentum=momentum)
     else:
         optimizer = MySGD([theta], lr=lr)
-    trace = [theta.detach().norm(dim=-1)]
+    points = [theta.detach().clone()]
     for _ in range(steps):
         optimizer.zero_grad()
         (0.5 * curvatures * theta**2).sum().backward()
         optimizer.step()
-        trace.append(theta.detach().norm(dim=-1))
-    return torch.stack(trace)
+        points.append(theta.detach().clone())
+    return torch.stack(points)
+
+
+def distances(curvatures, lr, momentum=0.0, steps=STEPS):
+    """Distance to the minimum (the origin) after each step, for every row."""
+    return path(curvatures, lr, momentum, steps).norm(dim=-1)
 
 
 def rate(trace):
@@ -191,15 +196,8 @@ fig, (left, right) = plt.subplots(1, 2, figsize=(9, 4.2), layout="constrained")
 x, y = torch.meshgrid(torch.linspace(-1.3, 1.3, 200), torch.linspace(-1.3, 1.3, 200), indexing="xy")
 left.contour(x, y, 0.5 * (x**2 + KAPPA * y**2), levels=torch.logspace(-2, 1, 10), cmap="Greys")
 for name, (lr, alpha) in SETTINGS.items():
-    theta = torch.ones(2, dtype=F64, requires_grad=True)
-    optimizer = MySGDMomentum([theta], lr=lr, momentum=alpha) if alpha else MySGD([theta], lr=lr)
-    points = [theta.detach().clone()]
-    for _ in range(25):
-        optimizer.zero_grad()
-        (0.5 * CURVATURES * theta**2).sum().backward()
-        optimizer.step()
-        points.append(theta.detach().clone())
-    left.plot(*torch.stack(points).T, marker=".", linewidth=1)  # colours: the legend on the right
+    points = path(CURVATURES, lr, alpha, steps=25)
+    left.plot(*points.T, marker=".", linewidth=1)  # colours: the legend on the right
     right.semilogy(distances(CURVATURES, lr, alpha, steps=60), label=name)
 left.plot(0, 0, "k*", markersize=12, fillstyle="none")
 left.set(title="first 25 steps", xlabel="x (curvature 1)", ylabel=f"y (curvature {KAPPA})")
