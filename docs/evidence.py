@@ -196,6 +196,12 @@ CLAIMS: dict[str, Claim] = {
         "RMSProp ends higher at lr 1e-3 than at the sweep's best",
         lambda r: final(r, "same_lr", "MyRMSProp") > final(r, "best_lr", "MyRMSProp"),
     ),
+    "best-lr-gaps-within-seed-spread": Claim(
+        FASHION + SEEDS,
+        "fig-optimizer-choice",
+        "at their best rates the five end closer in accuracy than four seeds of one setting do",
+        lambda r: spread(r, "best_lr") < spread_of(seed_accuracies(r, "constant")),
+    ),
     "momentum-below-adaptive-at-best": Claim(
         FASHION,
         "fig-optimizer-choice",
@@ -510,6 +516,11 @@ def decay(r: Results) -> Results:
 def seed_losses(r: Results, schedule: str) -> list[float]:
     """The final test loss of every seed."""
     return r["schedule_seeds"]["final_loss"][schedule]
+
+
+def seed_accuracies(r: Results, schedule: str) -> list[float]:
+    """The final test accuracy of every seed."""
+    return [run["accuracy"][-1] for run in r["schedule_seeds"]["runs"][schedule]]
 
 
 def spread_of(values: list[float]) -> float:
