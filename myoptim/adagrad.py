@@ -44,6 +44,8 @@ class MyAdaGrad(MyOptimizer):
         Stochastic Optimization", JMLR 12 (2011); Goodfellow et al. (2016), Algorithm 8.4.
     """
 
+    elementwise = True
+
     def __init__(
         self, params: Iterable[torch.Tensor], lr: float = 1e-2, eps: float = 1e-10
     ) -> None:

@@ -58,6 +58,8 @@ class MyAdam(MyOptimizer):
         Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015, Algorithm 1.
     """
 
+    elementwise = True
+
     def __init__(
         self,
         params: Iterable[torch.Tensor],

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import inspect
 import math
 import numbers
-from abc import ABC, abstractmethod
+import warnings
+from abc import ABC, ABCMeta, abstractmethod
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -35,17 +38,23 @@ _TORCH_KEYWORDS = {
 def check_hyperparameter(name: str, value: float, high: float = math.inf) -> float:
     """Return ``value`` if ``0 <= value < high``; raise torch's error otherwise.
 
-    ``high`` is exclusive and defaults to no upper bound. NaN always fails. A NumPy
-    number comes back as the Python number it holds (state dicts then load with
-    ``torch.load(..., weights_only=True)``).
+    ``high`` is exclusive and defaults to no upper bound. NaN and infinity always fail. A
+    NumPy number comes back as the Python number it holds (state dicts then load with
+    ``torch.load(..., weights_only=True)``), any other real number (``Fraction(1, 10)``)
+    as a float, which torch's operations take.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, but got {type(value).__name__}: {value!r}")
-    if not 0.0 <= value < high:
+        hint = f"; pass a Python number: {name}=value.item()" if torch.is_tensor(value) else ""
+        raise TypeError(
+            f"{name} must be a real number, but got {type(value).__name__}: {value!r}{hint}"
+        )
+    if not (0.0 <= value < high and math.isfinite(value)):
+        finite = "finite " if math.isinf(value) else ""
         allowed = f"in [0, {high:g})" if high < math.inf else ">= 0"
         wording = _TORCH_WORDING.get(name, f"{name} value")
-        raise ValueError(f"Invalid {wording}: {value} ({name} must be a number {allowed})")
-    return _plain(value)
+        raise ValueError(f"Invalid {wording}: {value} ({name} must be a {finite}number {allowed})")
+    value = _plain(value)
+    return value if isinstance(value, (int, float)) else float(value)
 
 
 def _plain(value: Any) -> Any:
@@ -79,6 +88,13 @@ def _init_defaults(cls: type) -> dict[str, Any]:
     """The keyword arguments of ``cls.__init__`` other than ``params``, in order, with their
     defaults (``inspect.Parameter.empty`` where there is none). ``lr`` is always among them:
     a subclass whose ``__init__`` takes ``**kwargs`` passes it on to the base class."""
+    return dict(_signature_defaults(cls))
+
+
+@functools.cache
+def _signature_defaults(cls: type) -> dict[str, Any]:
+    # Cached: repr, state_dict and every checked assignment read it, and a class's
+    # signature does not change.
     defaults = {
         name: p.default
         for name, p in inspect.signature(cls.__init__).parameters.items()  # type: ignore[misc]
@@ -149,7 +165,37 @@ def _check_params(params: Iterable[torch.Tensor]) -> list[torch.Tensor]:
     return params
 
 
-class MyOptimizer(ABC):
+class _Constructed(ABCMeta):
+    """Checks an optimizer once its ``__init__`` has run, and marks it constructed: from then
+    on, assigning a hyperparameter (``optimizer.lr = -0.1``) is checked as ``__init__``
+    checks it."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        optimizer = super().__call__(*args, **kwargs)
+        _check_constructed(optimizer)
+        object.__setattr__(optimizer, "_constructed", True)
+        return optimizer
+
+
+def _check_constructed(optimizer: MyOptimizer) -> None:
+    """Say what a subclass's ``__init__`` left out, before a step fails without saying why."""
+    name = type(optimizer).__name__
+    if not (hasattr(optimizer, "params") and hasattr(optimizer, "state")):
+        raise TypeError(
+            f"{name}.__init__ did not call super().__init__(params, lr), which keeps the "
+            "parameters and makes self.state; call it first in __init__"
+        )
+    held = {id(p) for p in optimizer.params}
+    for key in optimizer.state:
+        if not isinstance(key, torch.Tensor) or id(key) not in held:
+            raise TypeError(
+                f"{name}.state is keyed by {key!r} ({_typename(key)}); key it by the "
+                "parameter tensor itself, as _update_param receives it: "
+                "for p in self.params: self.state[p] = {...}"
+            )
+
+
+class MyOptimizer(ABC, metaclass=_Constructed):
     r"""The loop every optimizer shares; a subclass supplies one parameter's update.
 
     :meth:`step` visits each parameter that has a gradient and hands it to
@@ -164,10 +210,24 @@ class MyOptimizer(ABC):
             receives a gradient (say, a frozen layer) is allowed and left untouched.
         lr: the learning rate, ``>= 0``.
 
+    Two rules for ``_update_param``, which the chapter teaches with the base class:
+
+    - it changes ``p`` in place (``p.add_(...)``, ``p -= ...``). ``p = p - self.lr * grad``
+      makes a new tensor and leaves the parameter as it was; the first ``step()`` checks
+      that every parameter it updated changed in place, and says so if one did not.
+    - a rule whose update of each element reads only that element of ``p``, ``grad`` and
+      the state (no norm over the tensor, no ``p.shape``) is *elementwise*, and declares it
+      with ``elementwise = True``. :class:`~myoptim.Flattened` and
+      :class:`~myoptim.Sharded` run only such rules: they hand the rule one long tensor
+      (or a slice of it) instead of each parameter, which changes the numbers of any other
+      rule.
+
     Attributes:
         params: the parameters, as a list.
-        lr: the learning rate; it may be changed between steps.
+        lr: the learning rate; it may be changed between steps. Each hyperparameter
+            assigned after construction is checked as ``__init__`` checks it.
         state: per-parameter state, ``{parameter: {name: tensor or int}}``.
+        elementwise: whether the rule is elementwise (class attribute, default False).
 
     Example:
         A new optimizer is one method away, here signSGD (step by the gradient's sign):
@@ -175,6 +235,8 @@ class MyOptimizer(ABC):
         >>> import torch
         >>> from myoptim import MyOptimizer
         >>> class MySignSGD(MyOptimizer):
+        ...     elementwise = True  # each element's step reads only its own gradient
+        ...
         ...     def _update_param(self, p, grad):
         ...         p.add_(grad.sign(), alpha=-self.lr)
         >>> w = torch.tensor([1.0, -2.0], requires_grad=True)
@@ -187,6 +249,13 @@ class MyOptimizer(ABC):
         tensor([ 0.5000, -2.5000], requires_grad=True)
     """
 
+    elementwise: ClassVar[bool] = False
+    # Read as attributes, never through self.__dict__: touching __dict__ makes CPython keep
+    # the instance's attributes in a plain dict, which slows every self.lr in _update_param.
+    _constructed = False  # set once __init__ has run: assignments are checked from then on
+    _stepped = False  # set once a step updated a parameter: the in-place check is done
+    _warn_without_gradients = True  # a step without any gradient warns, once
+
     def __new__(cls, *args: Any, **kwargs: Any) -> MyOptimizer:
         _check_keywords(cls, kwargs)  # before Python's bare "unexpected keyword argument"
         return super().__new__(cls)
@@ -196,19 +265,61 @@ class MyOptimizer(ABC):
         self.lr = check_hyperparameter("lr", lr)
         self.state: dict[torch.Tensor, dict[str, Any]] = {}
 
-    def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to None, before the next backward pass."""
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self._constructed and name in _signature_defaults(type(self)):
+            current = getattr(self, name, None)
+            if type(value) is not type(current) or value != current:
+                value = self._checked(name, value)
+        object.__setattr__(self, name, value)
+
+    def _checked(self, name: str, value: Any) -> Any:
+        """``value`` for hyperparameter ``name``, checked by ``__init__`` on a stand-in."""
+        hyperparameters = {**self.hyperparameters(), name: value}
+        stand_in = type(self)([torch.zeros(1, requires_grad=True)], **hyperparameters)
+        return getattr(stand_in, name)
+
+    @property
+    def param_groups(self) -> list[dict[str, Any]]:
+        # torch's tools (GradScaler, schedulers) read param_groups; say what to use instead
+        # of Python's bare "has no attribute".
+        raise AttributeError(
+            f"{type(self).__name__} has no param_groups: it is the chapter's minimal "
+            "optimizer, not a torch.optim.Optimizer. For code that needs one (lr schedulers, "
+            f"GradScaler, closures), use TorchOptimizer({type(self).__name__}, params, ...)"
+        )
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's ``.grad`` before the next backward pass: set it to None
+        (default), or fill it with zeros with ``set_to_none=False``, as ``torch.optim``
+        does."""
         for p in self.params:
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+                continue
+            if p.grad.grad_fn is not None:  # backward(create_graph=True) made it
+                p.grad.detach_()
+            p.grad.zero_()
 
     @torch.no_grad()
-    def step(self) -> None:
+    def step(self, closure: None = None) -> None:
         """Update every parameter that has a gradient; skip those whose ``.grad`` is None.
+
+        Args:
+            closure: not taken (the chapter's loop calls ``backward()`` before
+                ``step()``); training code that passes one needs
+                :class:`~myoptim.TorchOptimizer`.
 
         Raises:
             RuntimeError: if a gradient is sparse. All gradients are checked before
-                any parameter changes, so the model is never left half-updated.
+                any parameter changes, so the model is never left half-updated. At the
+                first step, also if ``_update_param`` did not change a parameter in place.
         """
+        if closure is not None:
+            raise TypeError(
+                f"{type(self).__name__}.step() takes no closure: call loss.backward() "
+                "before step(). For training code that passes one (LBFGS style), use "
+                f"TorchOptimizer({type(self).__name__}, params, ...)"
+            )
         for i, p in enumerate(self.params):
             if p.grad is not None and p.grad.layout != torch.strided:
                 raise RuntimeError(
@@ -217,10 +328,43 @@ class MyOptimizer(ABC):
                     "gradients, e.g. nn.Embedding(..., sparse=False)"
                 )
         self._follow_params()
+        if not self._stepped:
+            self._first_step()
+            return
         for p in self.params:
             if p.grad is None:
                 continue
             self._update_param(p, p.grad)
+
+    def _first_step(self) -> None:
+        """The loop of :meth:`step`, checking that each update changed its parameter in
+        place. Run until a step finds a gradient, so it costs the steps after nothing."""
+        updated = 0
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            version = p._version
+            self._update_param(p, p.grad)
+            if p._version == version:
+                raise RuntimeError(
+                    f"{type(self).__name__}._update_param did not change parameter {i} in "
+                    "place. An assignment such as p = p - self.lr * grad makes a new tensor "
+                    "and leaves the parameter as it was; update it in place: "
+                    "p.add_(grad, alpha=-self.lr), or p -= self.lr * grad"
+                )
+            updated += 1
+        if updated:
+            object.__setattr__(self, "_stepped", True)
+        elif self._warn_without_gradients:
+            object.__setattr__(self, "_warn_without_gradients", False)  # once
+            warnings.warn(
+                f"{type(self).__name__}.step() found no gradient on any of its "
+                f"{len(self.params)} parameters, so nothing changed. Call loss.backward() "
+                "before step(). If the model's parameters were replaced after the optimizer "
+                "was made (model.load_state_dict(..., assign=True), a new layer), they are "
+                "not the tensors it holds: make the optimizer after replacing them",
+                stacklevel=3,
+            )
 
     def _follow_params(self) -> None:
         """Move each parameter's state to the parameter's dtype and device, if they changed.
@@ -276,7 +420,7 @@ class MyOptimizer(ABC):
             "hyperparameters": self.hyperparameters(),  # Python numbers, for weights_only
             "state": [
                 {
-                    name: value.clone() if isinstance(value, torch.Tensor) else value
+                    name: value.clone() if isinstance(value, torch.Tensor) else copy.deepcopy(value)
                     for name, value in self.state.get(p, {}).items()
                 }
                 for p in self.params
@@ -317,24 +461,33 @@ class MyOptimizer(ABC):
             )
         saved_states = state_dict["state"]
         if len(saved_states) != len(self.params):
+            fix = "pass the same parameters in the same order as when it was saved"
+            if len(saved_states) == 1:
+                fix = (
+                    f"a state dict of Flattened or Sharded (one buffer for all parameters) "
+                    f"loads into Flattened({name}, params); otherwise, {fix}"
+                )
             raise ValueError(
                 f"the state dict holds state for {len(saved_states)} parameters, but this "
-                f"optimizer has {len(self.params)}; pass the same parameters in the same "
-                "order as when it was saved"
+                f"optimizer has {len(self.params)}: {fix}"
             )
         try:  # __init__'s own checks, on a stand-in parameter
             type(self)([torch.zeros(1, requires_grad=True)], **hyperparameters)
         except (TypeError, ValueError) as error:
             raise ValueError(f"the state dict's hyperparameters are invalid: {error}") from error
         staged = [
-            _stage_saved_state(i, self.state.get(p, {}), saved)
+            _stage_saved_state(i, p, self.state.get(p, {}), saved)
             for i, (p, saved) in enumerate(zip(self.params, saved_states, strict=True))
         ]
 
         for key, value in hyperparameters.items():
             setattr(self, key, _plain(value))
         for p, saved in zip(self.params, staged, strict=True):
-            current = self.state.get(p, {})
+            current = self.state.get(p)
+            if not current:  # a rule that makes its state at the first step, as torch's do
+                if saved:
+                    self.state[p] = saved
+                continue
             for key, value in saved.items():
                 if isinstance(current[key], torch.Tensor):
                     current[key].copy_(value)  # same device, dtype and shape: cannot fail
@@ -343,19 +496,23 @@ class MyOptimizer(ABC):
 
 
 def _stage_saved_state(
-    index: int, current: dict[str, Any], saved: Mapping[str, Any]
+    index: int, p: torch.Tensor, current: dict[str, Any], saved: Mapping[str, Any]
 ) -> dict[str, Any]:
     """``saved`` checked against ``current``, its tensors converted to their device and dtype.
 
+    Where ``current`` is empty (the rule makes its state at the first step), the saved state
+    is taken as it is, converted to the parameter's device (and dtype, if floating point).
     Raises ValueError for anything that could fail while applying it, before anything changes.
     """
-    _check_saved_state(index, current, saved)
+    if current:
+        _check_saved_state(index, current, saved)
     staged = {}
     for key, value in saved.items():
         if isinstance(value, torch.Tensor):
-            target = current[key]
+            target = current.get(key, p)
+            dtype = target.dtype if value.is_floating_point() or key in current else value.dtype
             try:
-                value = value.to(device=target.device, dtype=target.dtype, copy=True)
+                value = value.to(device=target.device, dtype=dtype, copy=True)
             except (RuntimeError, NotImplementedError) as error:  # a meta tensor holds no data
                 raise ValueError(
                     f"parameter {index}: saved state {key!r} ({value.device}) cannot be "
@@ -363,6 +520,8 @@ def _stage_saved_state(
                 ) from error
         elif isinstance(value, int) and value < 0:
             raise ValueError(f"parameter {index}: saved state {key!r} is {value}, below 0")
+        else:
+            value = copy.deepcopy(value)  # a list kept in the state: not shared with the dict
         staged[key] = value
     return staged
 

@@ -5,6 +5,7 @@ The chapter builds it in docs/chapter/torch-optimizer.md.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -12,7 +13,17 @@ from typing import Any
 import torch
 from torch.optim.optimizer import required
 
-from myoptim.base import MyOptimizer, _check_keywords, _check_rule, _init_defaults, _plain
+from myoptim.base import (
+    _TORCH_KEYWORDS,
+    MyOptimizer,
+    _check_keywords,
+    _check_rule,
+    _init_defaults,
+    _plain,
+)
+
+# The keys torch's schedulers (OneCycleLR, CyclicLR, SWALR, ...) add to a group for themselves.
+_SCHEDULER_KEYS = ("initial_lr", "max_lr", "min_lr", "base_momentum", "max_momentum", "swa_lr")
 
 
 class TorchOptimizer(torch.optim.Optimizer):
@@ -41,7 +52,13 @@ class TorchOptimizer(torch.optim.Optimizer):
     Each group holds the rule's hyperparameters under their own names, except that a
     rule with ``beta1`` and ``beta2`` (Adam) keeps them as torch's ``betas`` pair, which
     is what ``OneCycleLR`` and ``CyclicLR`` cycle; ``betas=(0.9, 0.999)`` may also be
-    given instead of ``beta1=0.9, beta2=0.999``. With every group's hyperparameters
+    given instead of ``beta1=0.9, beta2=0.999``. A group key the rule would ignore is
+    refused, when the group is added or at the next step: a ``torch.optim`` keyword the
+    rule lacks (``weight_decay=0.01``; a value that turns it off, such as ``0.0``, is
+    kept), a misspelt name (``Lr``), or ``beta1`` set in a group that keeps ``betas``.
+    Keys of torch's schedulers and a group's own (``name``) are kept. A hyperparameter
+    changed between steps (``group["lr"] = ...``) is checked as ``__init__`` checks it.
+    With every group's hyperparameters
     equal, the numbers are those of ``rule(params, ...)`` and of its ``torch.optim``
     counterpart with ``foreach=False``, bit for bit.
 
@@ -82,12 +99,16 @@ class TorchOptimizer(torch.optim.Optimizer):
         _check_rule(rule, "TorchOptimizer runs", "a torch.optim optimizer is one already: use it")
         self.rule = rule
         self._workers: dict[int, MyOptimizer] = {}
+        self._made: set[int] = set()  # parameters whose state the rule's __init__ was asked for
         signature = {
             name: required if default is inspect.Parameter.empty else default
             for name, default in _init_defaults(rule).items()
         }
         self._names = list(signature)
         self._betas = {"beta1", "beta2"} <= signature.keys()
+        # Group keys checked already and harmless: a scheduler's (initial_lr, max_lr, ...) or
+        # the user's own (a group's name); step() checks only keys it has not seen.
+        self._harmless: set[str] = set(_SCHEDULER_KEYS)
         defaults = self._torch_layout(signature, {})
         given = self._torch_layout(hyperparameters, defaults)
         _check_keywords(rule, {k: v for k, v in given.items() if k not in defaults})
@@ -131,7 +152,40 @@ class TorchOptimizer(torch.optim.Optimizer):
                     f"parameter group {index}"
                 )
         super().add_param_group(param_group)
+        self._check_keys(self.param_groups[-1], index)
         self._check_group(self.param_groups[-1], index)
+
+    def _check_keys(self, group: Mapping[str, Any], index: int) -> None:
+        """Refuse a group key that looks meant for the rule but that it would ignore: a torch
+        keyword the rule lacks (``weight_decay``; a value that turns it off is fine), a
+        misspelt hyperparameter (``Lr``), or ``beta1``/``beta2`` where the group keeps
+        ``betas``. Other keys (a scheduler's ``initial_lr``, a group's name) are kept."""
+        for key in group.keys() - self.defaults.keys() - self._harmless - {"params"}:
+            value = group[key]
+            if key in _TORCH_KEYWORDS and key != "betas":
+                if value is None or (isinstance(value, (bool, int, float)) and not value):
+                    continue  # weight_decay=0.0, nesterov=False, foreach=None: what the rule does
+                raise TypeError(
+                    f"parameter group {index} has {key}={value!r}, which {self.rule.__name__} "
+                    f"would ignore: {_TORCH_KEYWORDS[key]}"
+                )
+            if self._betas and key in ("beta1", "beta2"):
+                betas = list(group["betas"])
+                betas[key == "beta2"] = value
+                raise TypeError(
+                    f"parameter group {index} has {key!r}, but a group keeps Adam's betas as "
+                    f"torch does, in group['betas'] = (beta1, beta2): set "
+                    f"group['betas'] = {tuple(betas)} instead"
+                )
+            names = [*self.defaults, *self._names]
+            meant = difflib.get_close_matches(key.lower(), names, 1, 0.75)
+            if meant:
+                raise TypeError(
+                    f"parameter group {index} has {key!r}, which {self.rule.__name__} does not "
+                    f"take; did you mean {meant[0]!r}? Its hyperparameters are "
+                    f"{', '.join(self._names)}"
+                )
+            self._harmless.add(key)
 
     def _hyperparameters(self, group: Mapping[str, Any]) -> dict[str, Any]:
         """The rule's keyword arguments held by ``group``, ``betas`` unpacked."""
@@ -157,9 +211,13 @@ class TorchOptimizer(torch.optim.Optimizer):
         if worker is None or worker.params is not group["params"]:
             worker = self._check_group(group, index)
             worker.params = group["params"]
+            worker._warn_without_gradients = False  # a frozen group steps without any
             self._workers[index] = worker
-        for name, value in hyperparameters.items():
-            setattr(worker, name, value)
+        try:  # each value that changed (a scheduler's lr, group["lr"] = ...) is checked
+            for name, value in hyperparameters.items():
+                setattr(worker, name, value)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"parameter group {index}: {error}") from error
         worker.state = self.state  # load_state_dict replaces it
         return worker
 
@@ -180,12 +238,19 @@ class TorchOptimizer(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for index, group in enumerate(self.param_groups):
+            if group.keys() - self.defaults.keys() - self._harmless - {"params"}:
+                self._check_keys(group, index)  # a key added since: group["Lr"] = 0.1
             hyperparameters = self._hyperparameters(group)
             worker = self._worker(index, group, hyperparameters)
             for p in group["params"]:
-                if p.grad is not None and p not in self.state:
-                    # Created at the parameter's first step, in its dtype and device then.
-                    self.state[p] = self.rule([p], **hyperparameters).state.get(p, {})
+                if p.grad is not None and p not in self.state and id(p) not in self._made:
+                    # Created at the parameter's first step, in its dtype and device then;
+                    # a rule that makes its state in _update_param (as torch.optim's do)
+                    # makes it there.
+                    made = self.rule([p], **hyperparameters).state.get(p)
+                    if made is not None:
+                        self.state[p] = made
+                    self._made.add(id(p))
             worker.step()
         return loss
 
@@ -217,7 +282,8 @@ class TorchOptimizer(torch.optim.Optimizer):
             names = sorted(next(iter(stand_in.state.values()), {}))
             for key in group["params"]:
                 saved = state_dict["state"].get(key, {})
-                if saved and sorted(saved) != names:
+                # names is empty for a rule that makes its state at the first step
+                if saved and names and sorted(saved) != names:
                     raise ValueError(
                         f"parameter {key}: the state dict holds state {sorted(saved)}, but "
                         f"{self.rule.__name__} keeps {names}"
@@ -234,12 +300,13 @@ class TorchOptimizer(torch.optim.Optimizer):
         # pickle, copy.deepcopy and torch.save give an optimizer that still steps.
         return {
             **super().__getstate__(),
-            **{k: self.__dict__[k] for k in ("rule", "_names", "_betas")},
+            **{k: self.__dict__[k] for k in ("rule", "_names", "_betas", "_harmless")},
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         self._workers = {}
+        self._made = set()
 
     def __repr__(self) -> str:
         groups = "".join(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import types
 import warnings
+import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,13 +18,49 @@ from myoptim.base import MyOptimizer, _check_params, _check_rule
 from myoptim.compiler import require_compiler
 
 
+def _check_elementwise(rule: type[MyOptimizer], wrapper: str) -> None:
+    """Refuse a rule that does not declare itself elementwise."""
+    if not rule.elementwise:
+        raise TypeError(
+            f"{wrapper} runs {rule.__name__} on one long tensor, which gives the numbers of "
+            "the separate parameters only for an elementwise rule: one whose update of each "
+            "element reads only that element of p, grad and the state (no norm over the "
+            f"tensor, no p.shape or p.dim()). If {rule.__name__} is one, declare it in the "
+            "class: elementwise = True; if not, give it the parameters themselves"
+        )
+
+
+# Every parameter a Flattened has made a view of its buffer, by id: such parameters share
+# the buffer's memory because they were wrapped, and may be wrapped again.
+_WRAPPED: weakref.WeakValueDictionary[int, torch.Tensor] = weakref.WeakValueDictionary()
+
+
+def _check_own_memory(params: list[torch.Tensor]) -> None:
+    """Refuse parameters that share memory: in the buffer each gets a copy of its own."""
+    seen: dict[tuple[Any, int], int] = {}
+    for i, p in enumerate(params):
+        storage = (p.device, p.untyped_storage().data_ptr())
+        j = seen.setdefault(storage, i)
+        wrapped = all(_WRAPPED.get(id(q)) is q for q in (p, params[j]))
+        if j != i and not wrapped and p.untyped_storage().nbytes():
+            raise ValueError(
+                f"parameters {j} and {i} share memory (views of one tensor, such "
+                "as base[:3] and base[1:]). The buffer would hold a copy of each, and an "
+                "update of one would no longer reach the other: optimize the tensor they are "
+                "views of instead"
+            )
+
+
 class Flattened:
     r"""Run a myoptim optimizer on one buffer that holds every parameter.
 
     The chapter's optimizers update one tensor at a time, and every tensor costs a few
     Python calls and a few kernel launches per step, whatever its size: a model of a
     thousand small tensors spends its step in overhead. Every update rule of the chapter
-    is elementwise, so it gives the same numbers on one long tensor as on the pieces.
+    is elementwise (``elementwise = True``: each element's update reads only that element),
+    so it gives the same numbers on one long tensor as on the pieces; a rule that does not
+    declare it is refused, since a norm over the tensor or ``p.shape`` would give other
+    numbers on the buffer.
     ``Flattened`` copies the parameters into one contiguous buffer and makes each
     parameter a view of its slice; their gradients become views of one gradient buffer,
     into which ``backward()`` accumulates in place. The optimizer then sees a single
@@ -47,8 +84,10 @@ class Flattened:
       then raises rather than silently training on stale gradients.
 
     Args:
-        optimizer: the optimizer class, e.g. ``MyAdam``.
-        params: the tensors to optimize, e.g. ``model.parameters()``. Tensors that do not
+        optimizer: the optimizer class, e.g. ``MyAdam``: an elementwise rule.
+        params: the tensors to optimize, e.g. ``model.parameters()``, each with memory of
+            its own (views of one tensor would stop sharing it once copied into the
+            buffer, so they are refused). Tensors that do not
             require grad are left out (they would never get a gradient). Which tensors
             train is fixed here: ``step()`` refuses to run once one of them has been
             frozen or unfrozen (``requires_grad_()``), rather than move a frozen one on its
@@ -94,7 +133,9 @@ class Flattened:
             "Flattened wraps",
             "torch.optim's optimizers take foreach=True or fused=True for many tensors instead",
         )
+        _check_elementwise(optimizer, type(self).__name__)
         params = _check_params(params)
+        _check_own_memory(params)
         self.params = [p for p in params if p.requires_grad]
         self._frozen = [p for p in params if not p.requires_grad]
         if not self.params:
@@ -124,6 +165,7 @@ class Flattened:
         self.optimizer = self._make_optimizer(optimizer, hyperparameters)
         self._compiled = compile
         self._warned = False  # about compiling again for a new hyperparameter value
+        self._stepped = False  # the first update checks that the rule works in place
         self._link(received=any(p.grad is not None for p in self.params))
 
     def _buffer_size(self, numel: int) -> int:
@@ -142,6 +184,7 @@ class Flattened:
         datas, grads = self.views(self.buffer.detach()), self.views(self.buffer.grad)
         for p, data, grad in zip(self.params, datas, grads, strict=True):
             p.data, p.grad = data, grad
+            _WRAPPED[id(p)] = p
         self._views = list(zip(datas, grads, strict=True))  # (data, grad) per parameter
         # backward() accumulates into the gradient views in place, which bumps the buffer's
         # version counter: an unchanged counter means no gradient arrived since zero_grad().
@@ -187,22 +230,33 @@ class Flattened:
         pieces = torch.split(flat[: sum(sizes)], sizes)  # past the parameters: padding
         return [piece.view(p.shape) for piece, p in zip(pieces, self.params, strict=True)]
 
-    def zero_grad(self) -> None:
-        """Zero the gradient buffer (in place: the parameters' gradients are views of it)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Zero the gradient buffer (in place: the parameters' gradients are views of it).
+
+        ``set_to_none`` is taken for torch's training loops and has no effect: the
+        gradients stay views of the buffer, zeroed, as after torch's
+        ``zero_grad(set_to_none=False)``."""
         assert self.buffer.grad is not None
         self.buffer.grad.zero_()
         self._zeroed_version = self.buffer.grad._version
 
-    def step(self) -> None:
+    def step(self, closure: None = None) -> None:
         """Update every parameter with one call of the optimizer on the buffer.
 
         Does nothing if no backward pass has run since :meth:`zero_grad` or the wrapping.
+        Takes no closure (call ``backward()`` before ``step()``).
 
         Raises:
             RuntimeError: if a parameter or its gradient is no longer a view of the
                 buffers, or a parameter was frozen or unfrozen after the wrapping. The
                 message names what replaced it and the fix.
         """
+        if closure is not None:
+            raise TypeError(
+                f"{type(self).__name__}.step() takes no closure: call loss.backward() before "
+                "step(). For training code that passes one (LBFGS style), use "
+                f"TorchOptimizer({type(self.optimizer).__name__}, params, ...)"
+            )
         self._check_links()
         assert self.buffer.grad is not None
         if self.buffer.grad._version == self._zeroed_version:
@@ -213,8 +267,18 @@ class Flattened:
         """The optimizer's update of ``data``, compiled for its current hyperparameters."""
         if self._compiled and self.optimizer.hyperparameters() != self._compiled_for:
             self._recompile()
+        version = data._version
         with torch.no_grad():
             self._update(data, grad)
+        if not self._stepped:
+            if data._version == version:
+                raise RuntimeError(
+                    f"{type(self.optimizer).__name__}._update_param did not change the buffer "
+                    "in place. An assignment such as p = p - self.lr * grad makes a new "
+                    "tensor and leaves the parameters as they were; update it in place: "
+                    "p.add_(grad, alpha=-self.lr), or p -= self.lr * grad"
+                )
+            self._stepped = True
 
     def _check_links(self) -> None:
         for i, (p, (data, grad)) in enumerate(zip(self.params, self._views, strict=True)):
@@ -260,7 +324,20 @@ class Flattened:
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Resume from a :meth:`state_dict`; the wrapped optimizer checks that it fits."""
+        self._check_layout(state_dict)
         self.optimizer.load_state_dict(state_dict)
+
+    def _check_layout(self, state_dict: Mapping[str, Any]) -> None:
+        """Refuse a state dict saved by the optimizer on the separate parameters."""
+        saved = state_dict.get("state") if isinstance(state_dict, Mapping) else None
+        if isinstance(saved, list) and len(saved) != 1:
+            rule = type(self.optimizer).__name__
+            raise ValueError(
+                f"the state dict holds state for {len(saved)} separate parameters: it was "
+                f"saved by {rule} on the parameters themselves, and {type(self).__name__} "
+                f"keeps one buffer for all of them. Resume that run with {rule}(params); "
+                f"{type(self).__name__}.state_dict() saves what loads here"
+            )
 
     def __repr__(self) -> str:
         compiled = ", compiled" if self._compiled else ""
@@ -291,7 +368,14 @@ class Flattened:
         optimizer = self.__dict__.get("optimizer")  # absent while unpickling
         if optimizer is not None and name in optimizer.hyperparameters():
             return getattr(optimizer, name)
-        raise AttributeError(f"'Flattened' object has no attribute {name!r}")
+        if name == "param_groups":  # read by torch's schedulers and GradScaler
+            raise AttributeError(
+                f"{type(self).__name__} has no param_groups: it is not a torch.optim.Optimizer. "
+                "Change the learning rate with optimizer.lr = ...; for lr schedulers or "
+                "GradScaler, use TorchOptimizer(rule, params, ...), or torch.optim's own "
+                "optimizers with foreach=True"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
         optimizer = self.__dict__.get("optimizer")

@@ -46,6 +46,8 @@ class MySGDMomentum(MyOptimizer):
         Goodfellow, Bengio & Courville, *Deep Learning* (2016), Algorithm 8.2.
     """
 
+    elementwise = True
+
     def __init__(self, params: Iterable[torch.Tensor], lr: float, momentum: float = 0.9) -> None:
         super().__init__(params, lr)
         self.momentum = check_hyperparameter("momentum", momentum)

@@ -46,6 +46,8 @@ class MyRMSProp(MyOptimizer):
         Learning (2012); Goodfellow et al. (2016), Algorithm 8.5.
     """
 
+    elementwise = True
+
     def __init__(
         self,
         params: Iterable[torch.Tensor],

@@ -38,5 +38,7 @@ class MySGD(MyOptimizer):
         Goodfellow, Bengio & Courville, *Deep Learning* (2016), Algorithm 8.1.
     """
 
+    elementwise = True
+
     def _update_param(self, p: torch.Tensor, grad: torch.Tensor) -> None:
         p.add_(grad, alpha=-self.lr)  # theta <- theta - eps * g

@@ -43,7 +43,10 @@ class Sharded(Flattened):
 
     Every update rule of the chapter is elementwise, so the numbers are those of the
     optimizer on the whole model: bit for bit those of DDP with the ``torch.optim``
-    counterpart (``foreach=False``). A rule of your own must be elementwise too.
+    counterpart (``foreach=False``). A rule of your own must be elementwise too, and say
+    so (``elementwise = True``); others are refused. The gradients must be averaged over
+    the ranks (by ``DistributedDataParallel``) before ``step()``: the first step checks
+    that every rank holds the same gradient, and raises on every rank if not.
 
     ``Sharded`` behaves as :class:`Flattened` does otherwise (``zero_grad()`` zeroes
     the gradient buffer; the parameters keep being views of the buffer). Its methods are
@@ -188,8 +191,33 @@ class Sharded(Flattened):
                     "so each runs forward, backward() and step() on its own batch"
                 )
             return
+        if not self._stepped:
+            self._check_synchronised()
         self._apply_update(self.shard, self._grad_shard)
         _all_gather(self.buffer.detach(), self.shard.clone(), group=self.group)
+
+    def _check_synchronised(self) -> None:
+        """At the first step, raise on every rank if the ranks' gradients differ.
+
+        Each rank updates its shard with its own gradient, so the gradients must already be
+        averaged over the ranks (by DDP); otherwise the ranks would train a mixture of their
+        own gradients and stay identical, hiding it. Two sums per rank say whether they
+        agree; later steps pay nothing.
+        """
+        assert self.buffer.grad is not None
+        grad = self.buffer.grad.double()
+        sums = torch.stack([grad.sum(), grad.abs().sum()])
+        table = sums.new_zeros(self.world_size * 2)
+        _all_gather(table, sums, group=self.group)
+        table = table.view(self.world_size, 2)  # a row per rank: sum, sum of |g|
+        if (table - table[0]).abs().max() > 1e-6 * table[:, 1].max():
+            raise RuntimeError(
+                "the ranks' gradients differ at the first step (sums "
+                f"{[round(x, 6) for x in table[:, 0].tolist()]}): Sharded updates each "
+                "rank's shard with that rank's gradient, so the gradients must be averaged "
+                "over the ranks first. Wrap the model in DistributedDataParallel and call the "
+                "wrapped model, ddp(x), not model(x)"
+            )
 
     def state_dict(self) -> dict[str, Any]:
         """The wrapped optimizer's state for the whole buffer, gathered from every rank.
@@ -223,6 +251,7 @@ class Sharded(Flattened):
         previous = self.optimizer.state_dict()
         error = None
         try:
+            self._check_layout(state_dict)
             self.optimizer.load_state_dict(self._my_shard_of(state_dict))
         except Exception as caught:  # raised again below, on every rank
             error = caught

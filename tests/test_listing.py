@@ -36,7 +36,9 @@ def test_notes_on_every_line_build(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     soup = BeautifulSoup((tmp_path / "out" / "index.html").read_text(), "html.parser")
     code = soup.select_one("div.listing pre").get_text()
-    assert code.startswith("class MySGD(MyOptimizer):\n    def _update_param(")  # no docstring
+    assert code.startswith("class MySGD(MyOptimizer):\n")
+    assert '"""' not in code  # no docstring
+    assert "def _update_param(" in code
     assert soup.select_one("div.listing-notes dt").get_text() == "p.add_(grad, alpha=-self.lr)"
 
 

@@ -28,6 +28,15 @@ WORLDS = (2, 4)
 STEPS = 5
 
 
+class NormScaled(MySGD):
+    """A reader's rule that is not elementwise: each step reads the whole tensor's norm."""
+
+    elementwise = False
+
+    def _update_param(self, p: torch.Tensor, grad: torch.Tensor) -> None:
+        p.add_(grad / grad.norm(), alpha=-self.lr)
+
+
 def batches(rank: int, dtype: torch.dtype) -> list[tuple[torch.Tensor, torch.Tensor]]:
     generator = torch.Generator().manual_seed(rank)  # each rank its own batches
     return [
@@ -144,6 +153,9 @@ def bad_inputs(rank: int) -> dict[str, str]:
         torch.zeros(2, dtype=torch.float64 if other else torch.float32, requires_grad=True),
     ]
     results["dtypes"] = outcome(lambda: Sharded(MySGD, mixed, lr=0.1))
+    results["not elementwise"] = outcome(
+        lambda: Sharded(NormScaled if other else MySGD, mlp().parameters(), lr=0.1)
+    )
     results["invalid"] = outcome(
         lambda: Sharded(MySGD, mlp().parameters(), lr=-0.1 if other else 0.1)
     )
@@ -170,6 +182,17 @@ def bad_inputs(rank: int) -> dict[str, str]:
         optimizer.step()
 
     results["backward"] = outcome(backward_on_one_rank)
+
+    model = mlp()
+    optimizer = Sharded(MyAdam, model.parameters())
+
+    def without_ddp() -> None:  # each rank its own batch, gradients never averaged
+        x, y = batches(rank, torch.float32)[0]
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+    results["no ddp"] = outcome(without_ddp)
+    results["no ddp kept"] = str(torch.equal(model[0].weight, mlp()[0].weight))
 
     model = mlp()
     optimizer = Sharded(MyAdam, model.parameters())
@@ -275,8 +298,10 @@ BAD = {  # scenario, on rank 1 only: (what rank 1 raises, what rank 0 raises)
     "lr": ("disagree on what to optimize", "disagree on what to optimize"),
     "dtypes": ("ValueError: one buffer holds one dtype", "rank 1 failed, so every rank stops"),
     "invalid": ("Invalid learning rate: -0.1", "rank 1 failed, so every rank stops"),
+    "not elementwise": ("elementwise = True", "rank 1 failed, so every rank stops"),
     "grad": ("the gradient of parameter", "rank 1 failed, so every rank stops"),
     "backward": ("ranks 1 ran a backward pass since zero_grad(), ranks 0 did not",) * 2,
+    "no ddp": ("gradients differ at the first step",) * 2,
     "load size": ("holds 195 elements, but these parameters have 144",) * 2,
     "load torch": ("(a torch.optim state dict?)", "rank 1 failed, so every rank stops"),
 }
@@ -294,6 +319,10 @@ def test_bad_input_on_one_rank_raises_on_every_rank(ranks: Ranks, scenario: str)
 
 def test_a_failed_load_leaves_every_rank_as_it_was(ranks: Ranks) -> None:
     assert [results["bad"]["kept"] for results in ranks(2)] == ["True", "True"]
+
+
+def test_unaveraged_gradients_change_nothing(ranks: Ranks) -> None:
+    assert [results["bad"]["no ddp kept"] for results in ranks(2)] == ["True", "True"]
 
 
 def test_without_a_process_group_says_how_to_start_one() -> None:
