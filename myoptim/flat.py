@@ -251,17 +251,21 @@ class Flattened:
                 buffers, or a parameter was frozen or unfrozen after the wrapping. The
                 message names what replaced it and the fix.
         """
+        self._refuse(closure)
+        self._check_links()
+        assert self.buffer.grad is not None
+        if self.buffer.grad._version == self._zeroed_version:
+            return
+        self._apply_update(self.buffer, self.buffer.grad)
+
+    def _refuse(self, closure: None) -> None:
+        """Say what to use instead of a closure, which torch's LBFGS-style code passes."""
         if closure is not None:
             raise TypeError(
                 f"{type(self).__name__}.step() takes no closure: call loss.backward() before "
                 "step(). For training code that passes one (LBFGS style), use "
                 f"TorchOptimizer({type(self.optimizer).__name__}, params, ...)"
             )
-        self._check_links()
-        assert self.buffer.grad is not None
-        if self.buffer.grad._version == self._zeroed_version:
-            return
-        self._apply_update(self.buffer, self.buffer.grad)
 
     def _apply_update(self, data: torch.Tensor, grad: torch.Tensor) -> None:
         """The optimizer's update of ``data``, compiled for its current hyperparameters."""

@@ -157,17 +157,18 @@ class Sharded(Flattened):
         self._grad_shard = self.buffer.grad[mine]
         return optimizer([self.shard], **hyperparameters)
 
-    def step(self) -> None:
+    def step(self, closure: None = None) -> None:
         """Update this rank's shard, then gather every rank's shard into the buffer.
 
         Does nothing if no backward pass has run since :meth:`Flattened.zero_grad` or the
-        wrapping, on any rank.
+        wrapping, on any rank. Takes no closure, as :meth:`Flattened.step`.
 
         Raises:
             RuntimeError: on every rank, if a parameter or its gradient is no longer a
                 view of the buffers on one of them (see :meth:`Flattened.step`), or if
                 some ranks ran a backward pass and others did not.
         """
+        self._refuse(closure)  # the same call on every rank: no rank is left waiting
         error = None
         try:
             self._check_links()
