@@ -47,6 +47,7 @@ extensions = [
     "math_svg",
     "claims",
     "listing",
+    "movable",  # figures the reader can move
     "first_use",
     "web",
     "upstream",

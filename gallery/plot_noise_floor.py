@@ -21,6 +21,7 @@
 import json
 import math
 import os
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -107,6 +108,83 @@ right.legend()
 plt.show()
 
 # %%
+# .. _plot-noise-floor-movable:
+#
+# 학습률과 스케줄의 조합
+# ----------------------
+# 책의 웹 페이지에서는 시작 학습률과 스케줄을 움직여 볼 수 있습니다. 그 그림이 그리는 학습률
+# 다섯 개와 스케줄 네 개의 조합을 모두 학습해, 평균 손실을 로그 간격의 스텝에서 모아 둡니다.
+# ``show(lr, schedule)``\ 는 한 조합의 평균 손실을 그리고, 노트북(Colab, Jupyter)에서는
+# ``explore()``\ 가 두 값을 고르는 위젯을 만듭니다.
+
+CURVE_STEPS = sorted({round(10 ** (k / 16)) for k in range(int(16 * math.log10(STEPS)))} | {STEPS})
+runs = {(lr, "constant"): curves[lr] for lr in LRS} | {
+    (START_LR, name): losses for name, losses in scheduled.items()
+}
+for lr in LRS:
+    for name, make_scheduler in SCHEDULES.items():
+        if (lr, name) not in runs:
+            runs[lr, name] = train(
+                lambda params, lr=lr: TorchOptimizer(MySGD, params, lr=lr), make_scheduler
+            )
+
+
+def show(lr=0.1, schedule="cosine"):
+    """The mean loss for one starting learning rate (one of LRS) and one schedule."""
+    _, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    ax.loglog(range(1, STEPS + 1), runs[lr, schedule])
+    ax.axhline(formula[lr], color="gray", linestyle=":")
+    ax.set(xlabel="step", ylabel="mean loss", title=f"{schedule}, starting at lr {lr:g}")
+    plt.show()
+
+
+def explore():
+    """Widgets for show() in a notebook (Colab has ipywidgets)."""
+    try:
+        from ipywidgets import interact
+    except ImportError:
+        print("For widgets: pip install ipywidgets. Or call show(lr=..., schedule=...).")
+        return
+    interact(show, lr=LRS, schedule=list(SCHEDULES))
+
+
+if "ipykernel" in sys.modules:  # run as a notebook
+    explore()
+
+
+def frame(lr, name):
+    """What the movable figure draws and says for one starting lr and schedule."""
+    losses = runs[lr, name]
+    last = sum(losses[-50:]) / 50
+    return {
+        "curve": [round(100 * math.log10(losses[step - 1])) for step in CURVE_STEPS],
+        "line": round(100 * math.log10(formula[lr])),
+        "say": "constant" if name == "constant" else "scheduled",
+        "text": {
+            "floor": f"{floors[lr]:.2e}",
+            "formula": f"{formula[lr]:.2e}",
+            "last": f"{last:.2e}",
+            "ratio": f"{last / formula[lr]:.2g}",
+        },
+    }
+
+
+movable = {
+    "controls": [
+        {"name": "lr", "values": LRS, "text": [f"{lr:g}" for lr in LRS]},
+        {"name": "schedule", "values": list(SCHEDULES), "text": list(SCHEDULES), "choice": True},
+    ],
+    "start": [LRS.index(START_LR), 0],
+    "common": {
+        "x": CURVE_STEPS,
+        "xlog": True,
+        "ylim": [-500, 0],
+        "labels": {"curve": "mean loss", "x": "step"},
+    },
+    "frames": [frame(lr, name) for lr in LRS for name in SCHEDULES],
+}
+
+# %%
 # .. _plot-noise-floor-results:
 #
 # 결과 저장
@@ -121,6 +199,7 @@ results = {
     "slope": slope,
     "start_lr": START_LR,
     "final": final,
+    "movable": movable,
 }
 if results_dir := os.environ.get("MYOPTIM_RESULTS"):
     Path(results_dir, "noise_floor.json").write_text(json.dumps(results, indent=1))

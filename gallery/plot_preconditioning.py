@@ -21,7 +21,9 @@
 # 내려갔다가 다시 올라오면 수렴한 것으로 치지 않습니다.
 
 import json
+import math
 import os
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -44,22 +46,29 @@ start = rotations @ torch.tensor([1.0, 0.5], dtype=F64)
 
 def loss(theta):
     """One quadratic 0.5 * theta^T A theta per row (per rotation angle)."""
-    return 0.5 * torch.einsum("ri,rij,rj->r", theta, A, theta)
+    return 0.5 * torch.einsum("...ri,rij,...rj->...r", theta, A, theta)
 
 
-def steps_to_converge(optimizer_class, lr):
-    """Per angle: the step after which the loss stays below TOLERANCE times its start until
-    the end of the run (STEPS + 1 if it is above at the end)."""
+def trajectory(optimizer_class, lr):
+    """The parameters of every row before and after each step: (STEPS + 1, angles, 2)."""
     theta = start.clone()
     optimizer = optimizer_class([theta], lr=lr)
-    first_loss = loss(start)
-    last_above = torch.zeros(len(ANGLES), dtype=torch.long)
-    for step in range(1, STEPS + 1):
+    points = [start]
+    for _ in range(STEPS):
         # The gradient of 0.5 * theta^T A theta is A theta: set it without autograd (faster).
         theta.grad = torch.einsum("rij,rj->ri", A, theta)
         optimizer.step()
-        last_above[~(loss(theta) < TOLERANCE * first_loss)] = step  # NaN counts as above
-    return last_above + 1
+        points.append(theta.clone())
+    return torch.stack(points)
+
+
+def steps_to_converge(points):
+    """Per angle: the step after which the loss stays below TOLERANCE times its start until
+    the end of the run (STEPS + 1 if it is above at the end)."""
+    losses = loss(points)
+    above = ~(losses < TOLERANCE * losses[0])  # NaN counts as above
+    steps = torch.arange(STEPS + 1)[:, None]
+    return torch.where(above, steps, 0).amax(dim=0) + 1
 
 
 # %%
@@ -70,11 +79,15 @@ def steps_to_converge(optimizer_class, lr):
 # 옵티마이저마다 학습률 17개를 시도해, 각도마다 가장 적은 스텝 수를 고릅니다.
 
 OPTIMIZERS = (MySGD, MyAdaGrad, MyRMSProp, MyAdam)
-steps = {}
+steps, best_paths = {}, {}
 for optimizer_class in OPTIMIZERS:
-    per_lr = torch.stack([steps_to_converge(optimizer_class, lr) for lr in LRS])
-    steps[optimizer_class.__name__] = per_lr.min(dim=0).values.tolist()
-    print(f"{optimizer_class.__name__:10s}", steps[optimizer_class.__name__])
+    runs = [trajectory(optimizer_class, lr) for lr in LRS]
+    fewest = torch.stack([steps_to_converge(points) for points in runs]).min(dim=0)
+    name = optimizer_class.__name__
+    steps[name] = fewest.values.tolist()
+    # For each angle, the run at its best learning rate (the figures below draw it).
+    best_paths[name] = [(LRS[k], runs[k]) for k in fewest.indices.tolist()]
+    print(f"{name:10s}", steps[name])
 
 # %%
 # 대각 전처리가 줄 수 있는 가장 좋은 조건수도 계산합니다. 2×2 행렬에서는 대각 성분이 1이
@@ -97,6 +110,119 @@ left.set(xlabel="rotation angle (degrees)", ylabel="condition number", yscale="l
 left.set_title("after the best diagonal preconditioner")
 left.legend()
 plt.show()
+
+# %%
+# .. _plot-preconditioning-paths:
+#
+# 경로
+# ----
+# 0도와 45도에서 옵티마이저마다 가장 좋은 학습률로 처음 ``DRAWN_STEPS``\ 스텝 동안 지나간
+# 길입니다. 책의 웹 페이지에서는 각도와 옵티마이저를 움직여 볼 수 있습니다.
+
+DRAWN_STEPS, EXTENT = 60, 1.5
+
+
+def contours(ax, angle):
+    """Level sets of the quadratic rotated by `angle` (an index into ANGLES)."""
+    x, y = torch.meshgrid(*[torch.linspace(-EXTENT, EXTENT, 200, dtype=F64)] * 2, indexing="xy")
+    grid = torch.stack([x, y], dim=-1)
+    values = 0.5 * torch.einsum("...i,ij,...j->...", grid, A[angle], grid)
+    ax.contour(x, y, values, levels=torch.logspace(-2, 1, 8), cmap="Greys", linewidths=0.7)
+
+
+fig, axes = plt.subplots(1, 2, figsize=(9, 4.4), sharey=True, layout="constrained")
+for ax, angle in zip(axes, (0, len(ANGLES) - 1)):
+    contours(ax, angle)
+    for name, runs in best_paths.items():
+        lr, run = runs[angle]
+        ax.plot(
+            *run[: DRAWN_STEPS + 1, angle].T, marker=".", linewidth=1, label=f"{name}, lr {lr:.3g}"
+        )
+    ax.set(xlim=(-EXTENT, EXTENT), ylim=(-EXTENT, EXTENT), aspect="equal")
+    ax.set_title(f"rotated by {ANGLES[angle]:g} degrees: first {DRAWN_STEPS} steps")
+    ax.legend(loc="lower right", fontsize=8)
+plt.show()
+
+# %%
+# ``show(angle, optimizer)``\ 는 한 각도에서 한 옵티마이저의 경로와 손실을 그립니다.
+# 노트북(Colab, Jupyter)에서는 ``explore()``\ 가 두 값을 고르는 위젯을 만듭니다.
+
+
+def show(angle=45, optimizer="MyAdaGrad"):
+    """One optimizer at one angle (degrees): its path at its best learning rate, and its loss."""
+    k = int((ANGLES - angle).abs().argmin())
+    lr, run = best_paths[optimizer][k]
+    _, (left, right) = plt.subplots(1, 2, figsize=(9, 4), layout="constrained")
+    contours(left, k)
+    left.plot(*run[: DRAWN_STEPS + 1, k].T, marker=".", linewidth=1)
+    left.set(xlim=(-EXTENT, EXTENT), ylim=(-EXTENT, EXTENT), aspect="equal")
+    left.set_title(f"{optimizer}, lr {lr:.3g}, {ANGLES[k]:g} degrees")
+    right.semilogy(loss(run)[:, k] / loss(start)[k])
+    right.axhline(TOLERANCE, color="gray", linestyle=":")
+    right.set(xlabel="step", title="loss / first loss")
+    plt.show()
+
+
+def explore():
+    """Widgets for show() in a notebook (Colab has ipywidgets)."""
+    try:
+        from ipywidgets import interact
+    except ImportError:
+        print("For widgets: pip install ipywidgets. Or call show(angle=..., optimizer=...).")
+        return
+    interact(show, angle=(0, 45, 5), optimizer=list(best_paths))
+
+
+if "ipykernel" in sys.modules:  # run as a notebook
+    explore()
+
+# %%
+# 움직이는 그림은 각도 10개와 옵티마이저 네 개의 조합마다 경로와 손실을 그립니다. 그 숫자를
+# 여기서 모아 둡니다.
+
+CURVE_STEPS = range(0, STEPS + 1, 25)
+
+
+def log_scale(values, low=-8.0, high=3.0):
+    """log10 of each value x 100 as integers, within [low, high], up to the first that reaches
+    either (the figure's edges); None where it overflowed."""
+    logs = values.log10().clamp(low, high).mul(100).round().tolist()
+    edge = next((k for k, v in enumerate(logs) if v in (100 * low, 100 * high)), len(logs) - 1)
+    return [int(v) if math.isfinite(v) else None for v in logs[: edge + 1]]
+
+
+def frame(name, angle):
+    """What the movable figure draws and says for one optimizer at one angle."""
+    lr, run = best_paths[name][angle]
+    drawn = run[: DRAWN_STEPS + 1, angle]
+    drawn = drawn[: int((drawn.abs() <= 100).all(dim=-1).cumprod(0).sum())]  # NaN, inf
+    converged = steps[name][angle] <= STEPS
+    return {
+        "path": drawn.mul(100).round().int().flatten().tolist(),
+        "curve": log_scale(loss(run[list(CURVE_STEPS)])[:, angle] / loss(start)[angle]),
+        "angle": ANGLES[angle].item(),
+        "lr": lr,
+        "say": "converges" if converged else "never",
+        "text": {"lr": f"{lr:.3g}", "steps": str(steps[name][angle])},
+    }
+
+
+movable = {
+    "controls": [
+        {"name": "angle", "values": ANGLES.tolist(), "text": [f"{a:.0f}" for a in ANGLES]},
+        {"name": "optimizer", "values": list(steps), "text": list(steps), "choice": True},
+    ],
+    "start": [0, list(steps).index("MyAdaGrad")],
+    "common": {
+        "extent": EXTENT,
+        "ellipses": [[(2 * c) ** 0.5, (2 * c / KAPPA) ** 0.5] for c in (0.02, 0.2, 2, 13)],
+        "x": list(CURVE_STEPS),
+        "ylim": [-800, 100],
+        "line": round(100 * math.log10(TOLERANCE)),
+        "labels": {"path": f"first {DRAWN_STEPS} steps", "curve": "loss / first loss", "x": "step"},
+    },
+    "frames": [frame(name, angle) for angle in range(len(ANGLES)) for name in steps],
+}
 
 # %%
 # .. _plot-preconditioning-weight-decay:
@@ -170,6 +296,7 @@ results = {
         "noise": NOISE.tolist(),
         "per_step": per_step,
     },
+    "movable": movable,
 }
 if results_dir := os.environ.get("MYOPTIM_RESULTS"):
     Path(results_dir, "preconditioning.json").write_text(json.dumps(results, indent=1))

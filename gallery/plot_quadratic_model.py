@@ -26,6 +26,7 @@
 import json
 import math
 import os
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -207,6 +208,122 @@ right.legend()
 plt.show()
 
 # %%
+# .. _plot-quadratic-model-explore:
+#
+# 직접 움직여 보기
+# ----------------
+# ``show(lr, alpha)``\ 는 한 설정의 경로와 거리를 그립니다. 노트북(Colab, Jupyter)에서는
+# ``explore()``\ 가 두 값을 슬라이더로 만듭니다.
+
+DRAWN_STEPS, TARGET = 30, 1e-6
+
+
+def show(lr=0.18, alpha=0.0):
+    """The first DRAWN_STEPS steps of one setting, and its distance to the minimum."""
+    _, (left, right) = plt.subplots(1, 2, figsize=(9, 4), layout="constrained")
+    left.contour(x, y, 0.5 * (x**2 + KAPPA * y**2), levels=torch.logspace(-2, 1, 10), cmap="Greys")
+    left.plot(*path(CURVATURES, lr, alpha, steps=DRAWN_STEPS).T, marker=".", linewidth=1)
+    left.set(xlim=(-1.3, 1.3), ylim=(-1.3, 1.3), title=f"lr {lr:g}, momentum {alpha:g}")
+    left.set_aspect("equal")
+    right.semilogy(distances(CURVATURES, lr, alpha))
+    right.axhline(TARGET, color="gray", linestyle=":")
+    right.set(xlabel="step", title="distance to the minimizer")
+    plt.show()
+
+
+def explore():
+    """Sliders for show() in a notebook (Colab has ipywidgets)."""
+    try:
+        from ipywidgets import interact
+    except ImportError:
+        print("For sliders: pip install ipywidgets. Or call show(lr=..., alpha=...).")
+        return
+    interact(show, lr=(0.02, 0.4, 0.02), alpha=(0.0, 0.9, 0.1))
+
+
+if "ipykernel" in sys.modules:  # run as a notebook
+    explore()
+
+# %%
+# .. _plot-quadratic-model-movable:
+#
+# 움직이는 그림의 숫자
+# --------------------
+# 책의 웹 페이지에서 움직이는 그림(:numref:`fig-quadratic-paths`)은 학습률 20개와 모멘텀 10개의
+# 격자를 그립니다. 설정마다 처음 ``DRAWN_STEPS``\ 스텝의 경로, 거리, 수렴률, 그리고 거리가
+# ``TARGET``\ 아래에 머물기 시작하는 스텝을 여기서 재 두고, 브라우저는 그리기만 합니다.
+
+MOVE_LRS = torch.linspace(0.02, 0.4, 20, dtype=F64)
+MOVE_MOMENTA = torch.linspace(0.0, 0.9, 10, dtype=F64)
+CURVE_STEPS = range(0, 301, 10)
+
+
+def log_scale(values, low=-8.0, high=3.0):
+    """log10 of each value x 100 as integers, within [low, high], up to the first that reaches
+    either (the figure's edges); None where it overflowed."""
+    logs = values.log10().clamp(low, high).mul(100).round().tolist()
+    edge = next((k for k, v in enumerate(logs) if v in (100 * low, 100 * high)), len(logs) - 1)
+    return [int(v) if math.isfinite(v) else None for v in logs[: edge + 1]]
+
+
+def frame(points, lr, alpha):
+    """What the figure draws and says for one setting, from its path."""
+    trace = points.norm(dim=-1)
+    bound = 2 * (1 + alpha) / KAPPA
+    above = (~(trace < TARGET)).nonzero()  # NaN counts as above
+    drawn = points[: DRAWN_STEPS + 1]
+    drawn = drawn[: int((drawn.abs() <= 100).all(dim=-1).cumprod(0).sum())]  # NaN, inf
+    measured = rate(trace[:, None]).item()
+    if not measured < 1.001:  # NaN: overflowed
+        say, text = "diverges", {}
+    elif above.max() == STEPS:
+        say, text = "slow", {"steps": str(STEPS)}
+    else:
+        say, text = "converges", {"steps": str(above.max().item() + 1)}
+    text |= {"rate": f"{measured:.3f}", "bound": f"{bound:.2f}"}
+    return {
+        "path": drawn.mul(100).round().int().flatten().tolist(),
+        "curve": log_scale(trace[list(CURVE_STEPS)]),
+        "mark": bound,
+        "say": say,
+        "text": text,
+    }
+
+
+# As for the grid above: one row per learning rate, lr * curvature at learning rate 1.
+paths = [path(MOVE_LRS[:, None] * CURVATURES, 1.0, alpha) for alpha in MOVE_MOMENTA.tolist()]
+frames = [
+    frame(paths[j][:, i], lr, alpha)
+    for i, lr in enumerate(MOVE_LRS.tolist())
+    for j, alpha in enumerate(MOVE_MOMENTA.tolist())
+]
+movable = {
+    "controls": [
+        {"name": "lr", "values": MOVE_LRS.tolist(), "text": [f"{v:.2f}" for v in MOVE_LRS]},
+        {
+            "name": "alpha",
+            "values": MOVE_MOMENTA.tolist(),
+            "text": [f"{v:.1f}" for v in MOVE_MOMENTA],
+        },
+    ],
+    "start": [int((MOVE_LRS - best[KAPPA]["gd"]["lr"]).abs().argmin()), 0],
+    "common": {
+        "extent": 1.3,
+        "angle": 0,
+        "ellipses": [[(2 * c) ** 0.5, (2 * c / KAPPA) ** 0.5] for c in (0.01, 0.05, 0.25, 1, 5)],
+        "x": list(CURVE_STEPS),
+        "ylim": [-800, 100],
+        "line": round(100 * math.log10(TARGET)),
+        "labels": {
+            "path": f"first {DRAWN_STEPS} steps",
+            "curve": "distance to the minimizer",
+            "x": "step",
+        },
+    },
+    "frames": frames,
+}
+
+# %%
 # .. _plot-quadratic-model-results:
 #
 # 결과 저장
@@ -234,6 +351,7 @@ results = {
         for name, alpha in (("gd", 0.0), ("momentum", HEAVY))
     },
     "circling": {"momentum": HEAVY, "rates": heavy_rates[circling].tolist()},
+    "movable": movable,
 }
 if results_dir := os.environ.get("MYOPTIM_RESULTS"):
     Path(results_dir, "quadratic_model.json").write_text(json.dumps(results, indent=1))

@@ -11,6 +11,7 @@ Screenshots are saved in ``$MYOPTIM_ARTIFACTS`` (default ``artifacts/``).
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 import shutil
@@ -661,3 +662,175 @@ def test_copy_buttons_copy_the_code_without_prompts(base_url: str, browser: pw.B
     assert copied == f'{venv}pip install "git+{repository()}"'  # the block as written, whole
     assert not page.locator(".cell_output button.copybtn").count()  # outputs are not for copying
     context.close()
+
+
+def movable_pages(edition: Path) -> list[str]:
+    """The pages with a figure the reader can move (docs/_ext/movable.py)."""
+    return [
+        name
+        for name in page_names(edition)
+        if 'class="movable-words"' in (edition / name).read_text(encoding="utf-8")
+    ]
+
+
+def affine(data: list[float], drawn: list[float]) -> float:
+    """How far (in drawn units) `drawn` is from the line through the points (data, drawn) of
+    the first value and of the last that differs from it: 0 when `drawn` is an affine image of
+    `data`, as a drawing of the numbers is."""
+    assert len(data) == len(drawn)
+    pairs = list(zip(data, drawn, strict=True))
+    (a, u), (b, v) = pairs[0], next((p for p in reversed(pairs) if p[0] != data[0]), pairs[0])
+    if a == b:  # one distinct value: every drawn one must be the same
+        return max(abs(w - u) for w in drawn)
+    return max(abs(u + (d - a) * (v - u) / (b - a) - w) for d, w in pairs)
+
+
+def setting(widget: pw.Locator) -> list[int]:
+    """The setting the controls show: an index per control, as the reader set them."""
+    return widget.evaluate(
+        """(widget) => [...widget.querySelectorAll(".movable-control")].map((control) =>
+             control.matches("fieldset")
+               ? Number(control.querySelector("input:checked").value)
+               : Number(control.querySelector("input").value))"""
+    )
+
+
+def check_drawing(widget: pw.Locator, data: dict[str, Any], words: dict[str, str]) -> str:
+    """The figure draws and says the build's numbers for the setting its controls show; the
+    sentence it says."""
+    index = 0
+    for control, chosen in zip(data["controls"], setting(widget), strict=True):
+        index = index * len(control["values"]) + chosen
+    frame = data["common"] | data["frames"][index]
+    drawn = widget.evaluate(
+        """(widget) => {
+             const numbers = (line) => (line?.getAttribute("points") || "").trim()
+               .split(/[\\s,]+/).filter(Boolean).map(Number);
+             return {
+               path: numbers(widget.querySelector(".movable-path .movable-line")),
+               curve: numbers(widget.querySelector(".movable-curve .movable-line")),
+               status: widget.querySelector(".movable-status").textContent,
+             };
+           }"""
+    )
+    if "path" in frame:  # the path's points, one scale for x and y, y pointing up
+        xs, ys = frame["path"][0::2], frame["path"][1::2]
+        assert len(drawn["path"]) == len(frame["path"])
+        assert affine(xs + [-y for y in ys], drawn["path"][0::2] + drawn["path"][1::2]) < 0.05
+    low, high = frame["ylim"]
+    kept = [
+        (x, min(max(v, low), high))
+        for x, v in zip(frame["x"], frame["curve"], strict=False)
+        if v is not None
+    ]
+    steps = [math.log10(x) if frame.get("xlog") else x for x, _ in kept]
+    assert len(drawn["curve"]) == 2 * len(kept)
+    assert affine(steps, drawn["curve"][0::2]) < 0.05
+    assert affine([-v for _, v in kept], drawn["curve"][1::2]) < 0.05
+    texts = frame["text"] | {
+        c["name"]: c["text"][i] for c, i in zip(data["controls"], setting(widget), strict=True)
+    }
+    expected = re.sub(r"\{(\w+)\}", lambda m: texts[m[1]], words[frame["say"]])
+    assert drawn["status"] == expected
+    return expected
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_movable_figures_follow_keyboard_and_pointer(
+    edition: str, device: str, site: Path, base_url: str, browser: pw.Browser, artifacts: Path
+) -> None:
+    """Every control, moved by keyboard and by pointer (a tap on a phone), redraws the
+    build's numbers for the setting shown, and the sentence a screen reader hears follows."""
+    context = browser.new_context(**DEVICES[device])
+    page = context.new_page()
+    watcher = Watcher(page, base_url)
+    names = movable_pages(site / edition)
+    figures = 0
+    for name in names:
+        page.goto(urljoin(base_url, f"{edition}/{name}"), wait_until="load")
+        for widget in page.locator("figure.movable-on .movable").all():
+            figures += 1
+            key = page.evaluate(
+                "(w) => document.querySelector(`.movable-words[data-figure='${w}']`)"
+                ".dataset.movable",
+                widget.evaluate("(w) => w.closest('figure').id"),
+            )
+            data = page.evaluate("(key) => window.MOVABLE[key]", key)
+            words = page.evaluate(
+                """(key) => Object.fromEntries([...document.querySelectorAll(
+                     `.movable-words[data-movable='${key}'] dt`)].map((dt) =>
+                       [dt.textContent.trim(), dt.nextElementSibling.textContent.trim()]))""",
+                key,
+            )
+            assert setting(widget) == data["start"]
+            said = {check_drawing(widget, data, words)}
+            status = widget.locator(".movable-status")
+            assert status.get_attribute("aria-live") == "polite"
+            for k, control in enumerate(data["controls"]):
+                if control.get("choice"):
+                    radios = widget.locator(".movable-control").nth(k).locator("input")
+                    radios.nth(data["start"][k]).focus()
+                    page.keyboard.press("ArrowRight")  # the next choice, as a radio group does
+                    assert setting(widget)[k] == (data["start"][k] + 1) % len(control["values"])
+                    said.add(check_drawing(widget, data, words))
+                    press(widget.locator(".movable-control").nth(k).locator("label").last, device)
+                    assert setting(widget)[k] == len(control["values"]) - 1
+                else:
+                    slider = widget.locator(".movable-control").nth(k).locator("input")
+                    label = widget.locator(f"label[for='{slider.get_attribute('id')}']")
+                    assert label.is_visible()
+                    assert control["text"][setting(widget)[k]] in (label.text_content() or "")
+                    slider.focus()
+                    page.keyboard.press("End")
+                    assert setting(widget)[k] == len(control["values"]) - 1
+                    said.add(check_drawing(widget, data, words))
+                    assert slider.get_attribute("aria-valuetext") == control["text"][-1]
+                    page.keyboard.press("ArrowLeft")
+                    said.add(check_drawing(widget, data, words))
+                    box = slider.bounding_box()
+                    assert box is not None
+                    assert box["height"] >= 24  # a finger's target
+                    spot = (box["x"] + box["width"] * 0.1, box["y"] + box["height"] / 2)
+                    if device == "phone":
+                        page.touchscreen.tap(*spot)
+                    else:
+                        page.mouse.click(*spot)
+                    assert setting(widget)[k] < len(control["values"]) // 2
+                said.add(check_drawing(widget, data, words))
+            assert len(said) >= 2 * len(data["controls"])  # the sentence followed every move
+            widget.screenshot(path=artifacts / f"movable-{key}-{edition}-{device}.png")
+    assert figures >= 3
+    assert watcher.take() == []
+    context.close()
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_movable_figures_leave_the_static_figure_without_javascript_and_in_print(
+    edition: str, site: Path, base_url: str, browser: pw.Browser
+) -> None:
+    names = movable_pages(site / edition)
+    assert names
+    quiet = browser.new_context(java_script_enabled=False, **DEVICES["desktop"])
+    page = quiet.new_page()
+    for name in names:
+        page.goto(urljoin(base_url, f"{edition}/{name}"), wait_until="load")
+        for figure_id in page.eval_on_selector_all(
+            ".movable-words", "(all) => all.map((w) => w.dataset.figure)"
+        ):
+            image = page.locator(f"figure#{figure_id} img")
+            assert image.is_visible(), f"{name}: {figure_id}"
+        assert page.locator(".movable").count() == 0
+        assert not page.locator(".movable-words").first.is_visible()  # the words stay hidden
+    quiet.close()
+    page = browser.new_page(viewport=DEVICES["desktop"]["viewport"])
+    for name in names:
+        page.goto(urljoin(base_url, f"{edition}/{name}"), wait_until="load")
+        on = page.locator("figure.movable-on")
+        assert on.count() >= 1
+        assert not on.first.locator("img").is_visible()  # on screen, the drawing stands in
+        page.emulate_media(media="print")
+        assert on.first.locator("img").is_visible()
+        assert not on.first.locator(".movable").is_visible()
+        page.emulate_media(media="screen")
+    page.close()
