@@ -6,8 +6,9 @@ Serves the site that ``nox -s docs`` built (docs/_build/html, or --site) on loca
 GitHub Pages serves it: under the site's sub-path, text compressed with gzip, missing pages
 answered by its 404.html. Then npm's ``lighthouse`` (the version benchmarks/package.json pins,
 installed into benchmarks/node_modules on first use) audits, with the system's
-Chromium, the landing page, the Adam page, the Fashion-MNIST example and the API page of both
-editions, as a phone (Lighthouse's default: a mid-range phone on a slow 4G network, both
+Chromium, the landing page, the Adam page, the Fashion-MNIST example, the API page and the three
+pages with figures the reader can move (docs/_ext/movable.py) of both editions (``--pages``
+picks some), as a phone (Lighthouse's default: a mid-range phone on a slow 4G network, both
 simulated) and as a desktop. Each audit runs N times (default 3) and keeps the run with the
 median performance score, as Lighthouse advises: its scores vary from run to run, the more on
 a machine as slow as this one (its CPU index is in the results).
@@ -17,7 +18,8 @@ real site waits less than the simulation says here.
 
 Writes DIR/lighthouse.json (default benchmarks/results/) and prints each audit and whether it
 meets the book's goals: on a phone, performance 90 or more; everywhere, accessibility, best
-practices and SEO 100; the landing page at most 300 KB transferred. ``--smoke`` audits one page
+practices and SEO 100; the landing page at most 300 KB transferred; a page with a movable
+figure, performance 95 or more on a phone. ``--smoke`` audits one page
 once as a phone (for CI).
 """
 
@@ -48,7 +50,15 @@ sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 from addresses import site_url  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-PAGES = ["index.html", "chapter/adam.html", "auto_examples/plot_fashion_mnist.html", "api.html"]
+PAGES = [
+    "index.html",
+    "chapter/adam.html",
+    "auto_examples/plot_fashion_mnist.html",
+    "api.html",
+    "chapter/quadratic.html",  # the pages with movable figures
+    "chapter/preconditioning.html",
+    "chapter/noise.html",
+]
 EDITIONS = ("ko", "en")
 FORM_FACTORS = ("mobile", "desktop")
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
@@ -177,6 +187,8 @@ def goals(row: dict[str, Any]) -> list[str]:
     missed = []
     if row["form_factor"] == "mobile" and row["scores"]["performance"] < 90:
         missed.append("mobile performance < 90")
+    if row["form_factor"] == "mobile" and row["movable"] and row["scores"]["performance"] < 95:
+        missed.append("mobile performance < 95 with a movable figure")
     missed += [f"{c} < 100" for c in CATEGORIES[1:] if row["scores"][c] < 100]
     if row["page"] == "index.html" and row["transfer_bytes"] > 300_000:
         missed.append("landing page > 300 KB")
@@ -189,13 +201,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--site", type=Path, default=ROOT / "docs" / "_build" / "html")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--pages", nargs="+", choices=PAGES, default=PAGES)
     args = parser.parse_args()
     if not (args.site / "ko" / "index.html").is_file():
         sys.exit(f"No built site in {args.site}: build it first with `nox -s docs`.")
     plan = [
         (edition, page, form_factor)
         for edition in EDITIONS
-        for page in PAGES
+        for page in args.pages
         for form_factor in FORM_FACTORS
     ]
     runs = 1 if args.smoke else args.runs
@@ -204,7 +217,9 @@ def main() -> None:
     rows = []
     with serve(args.site) as base:
         for edition, page, form_factor in plan:
+            html = (args.site / edition / page).read_text(encoding="utf-8")
             row = {"edition": edition, "page": page, "form_factor": form_factor}
+            row["movable"] = 'class="movable-words"' in html
             row |= median_run(f"{base}{edition}/{page}", form_factor, runs)
             row["missed_goals"] = goals(row)
             rows.append(row)
