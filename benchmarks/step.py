@@ -1,6 +1,6 @@
 """Optimizer step cost: each myoptim optimizer against torch.optim's three implementations.
 
-    python benchmarks/step.py [--smoke] [--threads N] [--out DIR]
+    python benchmarks/step.py [--smoke] [--threads N] [--device cpu|cuda] [--out DIR]
 
 For every optimizer of the chapter, on two sets of parameters of the same total size —
 the chapter's MLP (784-512-512-10: 0.67 M parameters in 6 tensors) and 1000 tensors of 670
@@ -13,6 +13,13 @@ step, the ratio to torch's for-loop, and the memory one step allocates
 (temporaries; the state is allocated before). It also measures this machine's memory
 bandwidth, which bounds an Adam step from below: the step must read θ, g, m, v and write θ,
 m, v, 28 bytes per float32 parameter.
+
+On a GPU (``--device cuda``) the parameters live in its memory, every timing waits for the
+GPU to finish (``torch.cuda.synchronize``), a third set of parameters is added, 101 M
+parameters in six 4096 x 4096 tensors (where an Adam step is bound by HBM bandwidth), and each
+Adam row says which fraction of that bound it reaches (``of_bound``: the bound's time over
+the row's). The fair reference there is torch's fused Adam. Such rows are written to
+DIR/step-cuda.json.
 
 Writes DIR/step.json and DIR/step.png (default benchmarks/results/). ``--smoke`` runs a few
 steps of everything, with 100 small tensors instead of 1000 (for CI: it checks that the
@@ -50,6 +57,12 @@ SHAPES = {
     "mlp": [(512, 784), (512,), (512, 512), (512,), (10, 512), (10,)],
     "small": [(670,)] * 1000,
 }
+LARGE = {"large": [(4096, 4096)] * 6}  # on a GPU only: 101 M parameters
+TITLES = {
+    "mlp": "MLP 784-512-512-10 (6 tensors)",
+    "small": "1000 tensors x 670",
+    "large": "6 tensors x 4096 x 4096 (101 M)",
+}
 # name: myoptim class, torch class, and the hyperparameters both are given
 OPTIMIZERS: dict[str, tuple[type[MyOptimizer], type[torch.optim.Optimizer], dict[str, Any]]] = {
     "SGD": (MySGD, torch.optim.SGD, {"lr": 1e-3}),
@@ -73,12 +86,21 @@ IMPLEMENTATIONS = [
 ADAM_BYTES_PER_PARAMETER = 7 * 4  # read θ, g, m, v; write θ, m, v (float32)
 
 
+DEVICE = torch.device("cpu")  # --device
+
+
 def make_params(shapes: list[tuple[int, ...]]) -> list[torch.Tensor]:
     generator = torch.Generator().manual_seed(0)
-    params = [torch.randn(s, generator=generator).requires_grad_() for s in shapes]
+    params = [torch.randn(s, generator=generator).to(DEVICE).requires_grad_() for s in shapes]
     for p in params:
-        p.grad = torch.randn(p.shape, generator=generator) * 1e-2
+        p.grad = (torch.randn(p.shape, generator=generator) * 1e-2).to(DEVICE)
     return params
+
+
+def synchronize() -> None:
+    """Wait for the GPU: its kernels run after the call that launched them has returned."""
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize(DEVICE)
 
 
 def available(name: str, implementation: str) -> bool:
@@ -111,20 +133,30 @@ def make_step(name: str, implementation: str, shapes: list[tuple[int, ...]]) -> 
 
 def median_time(step: Callable[[], None], budget: float, rounds: int) -> float:
     """Median seconds per call, over ``rounds`` timed runs of about ``budget / rounds`` each."""
+    synchronize()
     start = time.perf_counter()
     step()
+    synchronize()
     calls = max(1, int(budget / rounds / max(time.perf_counter() - start, 1e-6)))
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
         for _ in range(calls):
             step()
+        synchronize()
         times.append((time.perf_counter() - start) / calls)
     return statistics.median(times)
 
 
 def allocated(step: Callable[[], None]) -> int:
-    """Bytes that one call allocates (freed or not), as torch's profiler counts them."""
+    """Bytes that one call allocates (freed or not), as torch's profiler (on a GPU, its
+    caching allocator) counts them."""
+    if DEVICE.type == "cuda":
+        key = "allocated_bytes.all.allocated"
+        before = torch.cuda.memory_stats(DEVICE)[key]
+        step()
+        synchronize()
+        return int(torch.cuda.memory_stats(DEVICE)[key] - before)
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         step()
     return sum(e.cpu_memory_usage for e in prof.events() if e.cpu_memory_usage > 0)
@@ -132,13 +164,15 @@ def allocated(step: Callable[[], None]) -> int:
 
 def bandwidth(numel: int, budget: float, rounds: int) -> float:
     """Bytes per second of ``dst.copy_(src)`` on float32 tensors of ``numel`` elements."""
-    src, dst = torch.randn(numel), torch.empty(numel)
+    src, dst = torch.randn(numel, device=DEVICE), torch.empty(numel, device=DEVICE)
     return 2 * src.nbytes / median_time(lambda: dst.copy_(src), budget, rounds)
 
 
 def measure(smoke: bool) -> dict[str, Any]:
     budget, rounds = (0.01, 3) if smoke else (1.5, 15)  # seconds of timing per measurement
-    problems = {**SHAPES, "small": SHAPES["small"][:100]} if smoke else SHAPES
+    problems = {**SHAPES, "small": SHAPES["small"][:100]} if smoke else dict(SHAPES)
+    if DEVICE.type == "cuda":
+        problems |= {"large": LARGE["large"][:1]} if smoke else LARGE
     rows: list[dict[str, Any]] = []
     for problem, shapes in problems.items():
         numel = sum(torch.Size(s).numel() for s in shapes)
@@ -160,6 +194,7 @@ def measure(smoke: bool) -> dict[str, Any]:
                     row["adam_GBps"] = ADAM_BYTES_PER_PARAMETER * numel / seconds / 1e9
                 rows.append(row)
                 print(f"{problem:5s} {name:8s} {implementation:15s} {row['ms']:8.3f} ms")
+                del step  # the parameters and state of a large problem take GBs
     loops = {
         (r["problem"], r["optimizer"]): r["ms"]
         for r in rows
@@ -172,6 +207,11 @@ def measure(smoke: bool) -> dict[str, Any]:
     numel = sum(torch.Size(s).numel() for s in SHAPES["mlp"])
     streaming = bandwidth(2 * numel, budget, rounds)
     in_ram = bandwidth(64 * 2**20, budget, rounds)
+    for row in rows:
+        if row["optimizer"] == "Adam":  # the bound at the row's own working-set size
+            size = row["parameter_bytes"] // 4
+            bound = ADAM_BYTES_PER_PARAMETER * size / (streaming if size <= numel else in_ram)
+            row["of_bound"] = bound * 1e3 / row["ms"]
     print(
         f"copy bandwidth {streaming / 1e9:.1f} GB/s at an Adam step's working set, "
         f"{in_ram / 1e9:.1f} GB/s at 2 x 256 MB; Adam bound for the MLP "
@@ -181,6 +221,8 @@ def measure(smoke: bool) -> dict[str, Any]:
         "machine": {
             "platform": platform.platform(),
             "processor": platform.processor(),
+            "device": str(DEVICE)
+            + (f" ({torch.cuda.get_device_name(DEVICE)})" if DEVICE.type == "cuda" else ""),
             "torch": torch.__version__,
             "myoptim": myoptim.__version__,
             "threads": torch.get_num_threads(),
@@ -199,8 +241,10 @@ def measure(smoke: bool) -> dict[str, Any]:
 def plot(results: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
-    for ax, problem in zip(axes, SHAPES, strict=True):
+    problems = list(dict.fromkeys(r["problem"] for r in results["rows"]))
+    size = (6 * len(problems), 4.5)
+    fig, axes = plt.subplots(1, len(problems), figsize=size, layout="constrained")
+    for ax, problem in zip(axes, problems, strict=True):
         rows = [r for r in results["rows"] if r["problem"] == problem]
         width = 0.8 / len(IMPLEMENTATIONS)
         for k, implementation in enumerate(IMPLEMENTATIONS):
@@ -225,8 +269,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
         ax.set_xticks([i + 0.4 - width / 2 for i in range(len(OPTIMIZERS))], list(OPTIMIZERS))
         ax.set_yscale("log")
         ax.set_ylabel("ms per step (median)")
-        title = {"mlp": "MLP 784-512-512-10 (6 tensors)", "small": "1000 tensors x 670"}
-        ax.set_title(title[problem])
+        ax.set_title(TITLES[problem])
     axes[0].legend(fontsize=8)
     fig.savefig(path, dpi=120)
 
@@ -235,11 +278,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="a few steps of everything")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--device", default="cpu", help="cpu (default), or cuda: the GPU rows")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    global DEVICE
+    DEVICE = torch.device(args.device)
+    if DEVICE.type == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: this machine has no CUDA GPU that torch can use")
     torch.set_num_threads(args.threads)
     results = measure(args.smoke)
-    save(results, args.out, "step", plot)
+    save(results, args.out, "step" if DEVICE.type == "cpu" else f"step-{DEVICE.type}", plot)
 
 
 if __name__ == "__main__":

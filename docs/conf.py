@@ -8,6 +8,9 @@ from pathlib import Path
 # Before torch is imported (by myoptim): a build machine with CUDA's toolkit but no GPU would
 # print "No CUDA runtime is found" into the pages that compile (the kernel inherits this too).
 os.environ.setdefault("TORCH_LOGS", "-torch.utils.cpp_extension")
+# The examples and code cells train where myoptim.pick_device() says: here the CPU, so that
+# the figures and the numbers the text quotes are the same on every machine that builds them.
+os.environ["MYOPTIM_DEVICE"] = "cpu"
 
 import myoptim
 

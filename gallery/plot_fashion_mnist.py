@@ -57,7 +57,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from myoptim import CHAPTER
+from myoptim import CHAPTER, pick_device
 from myoptim.datasets import load_fashion_mnist
 
 # MYOPTIM_QUICK=1 shrinks every example to a few seconds (the test suite uses it).
@@ -72,6 +72,8 @@ x_train, y_train = load_fashion_mnist(train=True)
 x_test, y_test = load_fashion_mnist(train=False)
 subset = torch.randperm(len(x_train))[:TRAIN_SIZE]
 x_train, y_train = x_train[subset], y_train[subset]
+device = pick_device()  # the accelerator when there is one; the book's build: the CPU
+x_train, y_train, x_test, y_test = (t.to(device) for t in (x_train, y_train, x_test, y_test))
 print(f"train: {tuple(x_train.shape)}, test: {tuple(x_test.shape)}")
 
 # %%
@@ -144,7 +146,7 @@ def test_accuracy(model):
 
 
 def train(make_optimizer, lr):
-    model = NeuralNetwork()
+    model = NeuralNetwork().to(device)
     model.load_state_dict(initial_weights)
     optimizer = make_optimizer(model.parameters(), lr)
     generator = torch.Generator().manual_seed(1)

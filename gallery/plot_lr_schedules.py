@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from torch.optim import lr_scheduler
 
-from myoptim import MySGDMomentum, TorchOptimizer
+from myoptim import MySGDMomentum, TorchOptimizer, pick_device
 
 # MYOPTIM_QUICK=1 shrinks every example to a few seconds (the test suite uses it).
 STEPS = 60 if os.environ.get("MYOPTIM_QUICK") == "1" else 600
@@ -40,13 +40,15 @@ x = torch.stack(
     [radius * torch.cos(angle + torch.pi * label), radius * torch.sin(angle + torch.pi * label)], 1
 )
 x += 0.02 * torch.randn(x.shape, generator=generator)
+device = pick_device()  # the accelerator when there is one; the book's build: the CPU
+x, label = x.to(device), label.to(device)
 
 
 def make_model():
     torch.manual_seed(0)
     return nn.Sequential(
         nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2)
-    )
+    ).to(device)
 
 
 # %%

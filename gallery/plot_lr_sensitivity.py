@@ -30,7 +30,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from myoptim import CHAPTER
+from myoptim import CHAPTER, pick_device
 from myoptim.datasets import load_fashion_mnist
 
 # MYOPTIM_QUICK=1 shrinks every example to a few seconds (the test suite uses it).
@@ -47,10 +47,12 @@ train_subset = torch.randperm(len(x_train))[:TRAIN_SIZE]
 test_subset = torch.randperm(len(x_test))[:TEST_SIZE]
 x_train, y_train = x_train[train_subset], y_train[train_subset]
 x_test, y_test = x_test[test_subset], y_test[test_subset]
+device = pick_device()  # the accelerator when there is one; the book's build: the CPU
+x_train, y_train, x_test, y_test = (t.to(device) for t in (x_train, y_train, x_test, y_test))
 
 model = nn.Sequential(
     nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)
-)
+).to(device)
 initial_weights = copy.deepcopy(model.state_dict())
 loss_fn = nn.CrossEntropyLoss()
 

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 from torch.optim import lr_scheduler
 
-from myoptim import MySGDMomentum, TorchOptimizer
+from myoptim import MySGDMomentum, TorchOptimizer, pick_device
 from myoptim.datasets import load_fashion_mnist
 
 # MYOPTIM_QUICK=1 shrinks every example to a few seconds (the test suite uses it).
@@ -45,6 +45,8 @@ train_rows = torch.randperm(len(x_train), generator=subset)[:TRAIN_SIZE]
 test_rows = torch.randperm(len(x_test), generator=subset)[:TEST_SIZE]
 x_train, y_train = x_train[train_rows], y_train[train_rows]
 x_test, y_test = x_test[test_rows], y_test[test_rows]
+device = pick_device()  # the accelerator when there is one; the book's build: the CPU
+x_train, y_train, x_test, y_test = (t.to(device) for t in (x_train, y_train, x_test, y_test))
 loss_fn = nn.CrossEntropyLoss()
 
 
@@ -58,7 +60,7 @@ def train(seed, schedule):
         nn.Linear(512, 512),
         nn.ReLU(),
         nn.Linear(512, 10),
-    )
+    ).to(device)  # made on the CPU first: the same weights for a seed on every device
     optimizer = TorchOptimizer(MySGDMomentum, model.parameters(), lr=LR, momentum=MOMENTUM)
     steps = EPOCHS * math.ceil(TRAIN_SIZE / BATCH_SIZE)
     scheduler = (

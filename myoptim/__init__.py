@@ -14,6 +14,7 @@ from myoptim.bridge import TorchOptimizer
 from myoptim.chapter import CHAPTER, Rule
 from myoptim.compiled_adam import MyCompiledAdam
 from myoptim.compiler import compiler_missing
+from myoptim.devices import pick_device
 from myoptim.flat import Flattened
 from myoptim.momentum import MySGDMomentum
 from myoptim.rmsprop import MyRMSProp
@@ -34,5 +35,6 @@ __all__ = [
     "Sharded",
     "TorchOptimizer",
     "compiler_missing",
+    "pick_device",
 ]
 __version__ = "0.1.0"

@@ -140,11 +140,14 @@ class Flattened:
         self._frozen = [p for p in params if not p.requires_grad]
         if not self.params:
             raise ValueError("no parameter requires grad: there is nothing to optimize")
-        kinds = {(p.dtype, p.device) for p in self.params}
+        kinds: dict[str, list[int]] = {}
+        for index, p in enumerate(self.params):
+            kinds.setdefault(f"{p.dtype} on {p.device}", []).append(index)
         if len(kinds) > 1:
+            found = "; ".join(f"{kind}: parameters {where}" for kind, where in kinds.items())
             raise ValueError(
-                "one buffer holds one dtype on one device, but the parameters have "
-                f"{sorted(map(str, kinds))}; convert the model first, e.g. model.float()"
+                f"one buffer holds one dtype on one device, but the parameters are {found}. "
+                "Convert and move the model first, e.g. model.float().to(device)"
             )
         first = self.params[0]
         if compile:

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import torch
 from conftest import ROOT
 
 PNG = b"\x89PNG"
@@ -52,6 +54,16 @@ def test_step_benchmark(tmp_path: Path, quick_env: dict[str, str]) -> None:
     assert rows["mlp", "Adam", "myoptim"]["allocated_bytes"] >= 669_706 * 4
     assert results["bandwidth"]["adam_bound_mlp_ms"] > 0
     assert (tmp_path / "step.png").read_bytes().startswith(PNG)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU: gpu.sh runs it")
+def test_step_benchmark_on_a_gpu_says_when_there_is_none(
+    tmp_path: Path, quick_env: dict[str, str]
+) -> None:
+    command = [sys.executable, str(ROOT / "benchmarks" / "step.py"), "--device", "cuda"]
+    result = subprocess.run(command, capture_output=True, text=True, env=quick_env, check=False)
+    assert result.returncode == 2
+    assert "--device cuda: this machine has no CUDA GPU that torch can use" in result.stderr
 
 
 def test_sharded_benchmark(tmp_path: Path, quick_env: dict[str, str]) -> None:

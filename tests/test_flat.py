@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import pickle
+import re
 
 import pytest
 import torch
@@ -145,15 +146,22 @@ def test_copies_keep_training_on_their_own_buffer(how: str) -> None:
         assert torch.equal(a, b)
 
 
+@pytest.mark.parametrize(
+    ("other", "named"),
+    [
+        (torch.zeros(2, dtype=torch.float64), "torch.float64 on cpu: parameters [2]"),
+        (torch.zeros(2, device="meta"), "torch.float32 on meta: parameters [2]"),  # say, a GPU
+    ],
+    ids=["dtype", "device"],
+)
+def test_parameters_of_two_dtypes_or_devices_are_named(other: torch.Tensor, named: str) -> None:
+    params = [torch.zeros(2, requires_grad=True), torch.zeros(3, requires_grad=True)]
+    message = f"torch.float32 on cpu: parameters [0, 1]; {named}. Convert and move the model"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Flattened(MySGD, [*params, other.requires_grad_()])
+
+
 def test_bad_inputs_are_refused() -> None:
-    with pytest.raises(ValueError, match="one buffer holds one dtype"):
-        Flattened(
-            MySGD,
-            [
-                torch.zeros(2, requires_grad=True),
-                torch.zeros(2, dtype=torch.float64, requires_grad=True),
-            ],
-        )
     with pytest.raises(ValueError, match="no parameter requires grad"):
         Flattened(MySGD, [torch.zeros(2)])
     with pytest.raises(ValueError, match="Invalid learning rate: -1"):
