@@ -140,7 +140,7 @@ for ax, angle in zip(axes, (0, len(ANGLES) - 1)):
         )
     ax.set(xlim=(-EXTENT, EXTENT), ylim=(-EXTENT, EXTENT), aspect="equal")
     ax.set_title(f"rotated by {ANGLES[angle]:g} degrees: first {DRAWN_STEPS} steps")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower right", fontsize=9)
 plt.show()
 
 # %%

@@ -379,6 +379,10 @@ def test_pages_work_from_file(site: Path, browser: pw.Browser) -> None:
         visit = inspect(page, watcher)
         assert (visit.problems, visit.unrendered, visit.broken_images) == ([], [], [])
         assert follow_switcher(page) == (site / "en" / name).as_uri()
+    for name in movable_pages(site / "ko"):  # their data is a script, which file:// allows
+        page.goto((site / "ko" / name).as_uri(), wait_until="load")
+        assert page.locator("figure.movable-on .movable-panels svg").count() >= 1, name
+        assert watcher.take() == []
     page.close()
 
 
