@@ -16,7 +16,7 @@ def pick_device(announce: bool = True) -> torch.device:
     are tried. ``$MYOPTIM_DEVICE`` (``cpu``, ``cuda``, ``cuda:1``, ``mps``, ...) chooses
     instead. The book's build sets it to ``cpu``, so that its figures are the same on every
     machine; on an accelerator, other kernels add in other orders, and the numbers may differ
-    in their last digits.
+    slightly from the book's.
 
     Args:
         announce: print the device chosen (default ``True``), so a notebook says where it ran.
